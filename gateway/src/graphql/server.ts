@@ -1,0 +1,44 @@
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { ServiceTokenSigner, Logger } from '@crossfade/kit';
+import type { Dispatcher } from 'undici';
+import type { GatewayConfig } from '../config.ts';
+import { SubgraphDataSource } from '../subgraph-client/data-source.ts';
+import type { Supergraph } from '../supergraph/load.ts';
+import type { GatewayContext } from './context.ts';
+
+export interface GraphQLLayer {
+  apollo: ApolloServer<GatewayContext>;
+  dataSources: Map<string, SubgraphDataSource>;
+}
+
+export async function createGraphQLLayer(config: GatewayConfig, supergraph: Supergraph, deps: { logger: Logger; dispatcher: Dispatcher; signer: ServiceTokenSigner }): Promise<GraphQLLayer> {
+  const dataSources = new Map<string, SubgraphDataSource>();
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraph.sdl,
+    logger: deps.logger,
+    buildService: ({ name, url }) => {
+      const source = new SubgraphDataSource({
+        name,
+        url: config.subgraphUrls(name) ?? url ?? '',
+        dispatcher: deps.dispatcher,
+        signer: deps.signer,
+        timeoutMs: config.subgraphTimeoutMs,
+      });
+      dataSources.set(name, source);
+      return source;
+    },
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    logger: deps.logger,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: !config.secrets.production,
+    stopOnTerminationSignals: false,
+    plugins: [config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+  return { apollo, dataSources };
+}

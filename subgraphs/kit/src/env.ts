@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** Development defaults; production refuses to start without real secrets. */
+export const DEV_JWT_SECRET = 'crossfade-dev-jwt-secret-change-me';
+export const DEV_GATEWAY_SECRET = 'crossfade-dev-gateway-secret-change-me';
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const secretsSchema = z
+  .object({
+    NODE_ENV: z.string().default('development'),
+    JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    GATEWAY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    for (const name of ['JWT_SECRET', 'GATEWAY_SECRET'] as const) {
+      if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when NODE_ENV=production' });
+    }
+  })
+  .transform((env) => ({
+    production: env.NODE_ENV === 'production',
+    jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
+    gatewaySecret: env.GATEWAY_SECRET ?? DEV_GATEWAY_SECRET,
+  }));
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment with a zod schema; one message naming every bad variable. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}

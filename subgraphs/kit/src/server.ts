@@ -1,0 +1,120 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { parse, type GraphQLFormattedError } from 'graphql';
+import { bearerToken, SERVICE_TOKEN_HEADER, ServiceTokenVerifier, verifyViewerToken, type Viewer } from './auth.ts';
+import type { Database } from './db.ts';
+import { handleGraphQL, pathOf, sendGraphQLError, sendJson } from './http.ts';
+import type { Logger } from './logger.ts';
+
+export interface Secrets {
+  jwtSecret: string;
+  gatewaySecret: string;
+  production: boolean;
+}
+
+export interface SubgraphServerOptions<C extends BaseContext> {
+  name: string;
+  /** Path of the subgraph's SDL file. */
+  schemaFile: string;
+  resolvers: GraphQLResolverMap<C>;
+  database: Database<any>;
+  secrets: Secrets;
+  logger: Logger;
+  /** Per-request context (loaders, store) for a verified viewer. */
+  createContext: (viewer: Viewer | null) => C;
+  /** Benchmark only: answer callers without the gateway's service token. */
+  acceptAnyCaller?: boolean;
+  bodyLimit?: number;
+}
+
+export interface RunningSubgraph {
+  name: string;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function maskInternal(production: boolean) {
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (production && (code === undefined || code === 'INTERNAL_SERVER_ERROR')) {
+      return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    }
+    return formatted;
+  };
+}
+
+/** Starts a subgraph: Apollo Server over buildSubgraphSchema, behind the service-token check, with /health and /ready. */
+export async function startSubgraphServer<C extends BaseContext>(options: SubgraphServerOptions<C>, port: number, host?: string): Promise<RunningSubgraph> {
+  const { secrets, logger } = options;
+  const typeDefs = parse(fs.readFileSync(options.schemaFile, 'utf8'));
+  const apollo = new ApolloServer<C>({
+    schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    includeStacktraceInErrorResponses: false,
+    formatError: maskInternal(secrets.production),
+    stopOnTerminationSignals: false,
+    // Inline traces (ftv1) are for Apollo usage reporting, which Crossfade does not use.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    logger,
+  });
+  await apollo.start();
+  const verifier = new ServiceTokenVerifier(secrets.gatewaySecret);
+  if (options.acceptAnyCaller) logger.warn('SUBGRAPHS_ACCEPT_ANY_CALLER is on: the service token is not checked (benchmark only)');
+
+  const context = async (req: IncomingMessage): Promise<C> => {
+    const token = bearerToken(req.headers.authorization);
+    const viewer = token ? await verifyViewerToken(token, secrets.jwtSecret) : null;
+    return options.createContext(viewer);
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = pathOf(req);
+    if (path === '/health') return sendJson(res, 200, { status: 'ok', service: options.name });
+    if (path === '/ready') {
+      const ok = await options.database.ping();
+      return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unavailable', service: options.name, database: options.database.dialect });
+    }
+    if (path !== '/graphql') return sendJson(res, 404, { error: 'not found' });
+    if (!options.acceptAnyCaller && !(await verifier.verify(req.headers[SERVICE_TOKEN_HEADER] as string | undefined))) {
+      req.resume();
+      return sendGraphQLError(res, 401, 'this subgraph answers only the gateway', 'UNAUTHENTICATED');
+    }
+    await handleGraphQL(req, res, { server: apollo, bodyLimit: options.bodyLimit ?? 1024 * 1024, context });
+  }
+
+  const server = http.createServer((req, res) => {
+    route(req, res).catch((error) => {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://${host && host !== '0.0.0.0' ? host : 'localhost'}:${actualPort}/graphql`;
+  logger.info({ url, database: options.database.location }, `${options.name} subgraph ready`);
+  let closing: Promise<void> | undefined;
+  return {
+    name: options.name,
+    url,
+    port: actualPort,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await apollo.stop();
+        await options.database.close();
+      })()),
+  };
+}

@@ -1,0 +1,4 @@
+import { runSubgraph } from '@crossfade/kit';
+import { media } from './index.ts';
+
+await runSubgraph(media);

@@ -1,0 +1,4 @@
+import { runSubgraph } from '@crossfade/kit';
+import { users } from './index.ts';
+
+await runSubgraph(users);
