@@ -35,7 +35,8 @@ export async function createGraphQLLayer(config: GatewayConfig, supergraph: Supe
     gateway,
     logger: deps.logger,
     introspection: config.introspection,
-    includeStacktraceInErrorResponses: !config.secrets.production,
+    // Stack traces stay in the logs: clients get the code and message only.
+    includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
     plugins: [config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled()],
   });
