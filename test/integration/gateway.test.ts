@@ -58,12 +58,13 @@ describe.each(DIALECTS)('gateway over three subgraphs (%s)', (dialect) => {
   });
 
   it('looks users up by id or handle and returns null for unknown ones', async () => {
-    const response = await stack.query(`{ a: user(handle: "alice") { id handle postCount tracks(first: 1) { totalCount } } b: user(id: "999999") { id } c: post(id: "nope") { id } }`);
+    const response = await stack.query(`{ a: user(handle: "alice") { id handle postCount tracks(first: 1) { totalCount } } b: user(id: "999999") { id } c: post(id: "nope") { id } d: user(id: "2147483648") { id } }`);
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data.a).toMatchObject({ id: '1', handle: 'alice' });
     expect(response.body.data.a.postCount).toBeGreaterThan(0);
     expect(response.body.data.b).toBeNull();
     expect(response.body.data.c).toBeNull();
+    expect(response.body.data.d).toBeNull();
   });
 
   it('runs every mutation through the gateway', async () => {

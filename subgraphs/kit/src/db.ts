@@ -205,3 +205,9 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions, migrations:
 
 /** An auto-incrementing integer primary key column, spelled for the dialect. */
 export const idType = (dialect: DialectName) => (dialect === 'postgres' ? 'serial' : 'integer');
+
+/** A unique-constraint violation, in either engine (a race the existence check inside a transaction cannot close). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

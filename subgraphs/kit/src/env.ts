@@ -4,7 +4,10 @@ import { z } from 'zod';
 export const DEV_JWT_SECRET = 'crossfade-dev-jwt-secret-change-me';
 export const DEV_GATEWAY_SECRET = 'crossfade-dev-gateway-secret-change-me';
 
-export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
+const portNumber = z.coerce.number().int().min(0).max(65535);
+export const port = (fallback: number) => z.preprocess(blankIsUnset, portNumber.default(fallback));
+export const optionalPort = z.preprocess(blankIsUnset, portNumber.optional());
 
 export const secretsSchema = z
   .object({

@@ -15,14 +15,17 @@ export interface Page {
   afterKey: number | null;
 }
 
+/** Keys are 32-bit integer columns in both engines: anything larger names nothing. */
+export const MAX_KEY = 2 ** 31 - 1;
+
 export function encodeCursor(kind: string, key: number): string {
   return Buffer.from(`${kind}:${key}`).toString('base64url');
 }
 
 export function decodeCursor(kind: string, cursor: string): number {
   const decoded = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
-  const match = /^([a-z]+):(-?\d{1,15})$/.exec(decoded);
-  if (!match || match[1] !== kind) throw badInput(`invalid cursor for this connection: ${JSON.stringify(cursor.slice(0, 100))}`, 'after');
+  const match = /^([a-z]+):(\d{1,10})$/.exec(decoded);
+  if (!match || match[1] !== kind || Number(match[2]) > MAX_KEY) throw badInput(`invalid cursor for this connection: ${JSON.stringify(cursor.slice(0, 100))}`, 'after');
   return Number(match[2]);
 }
 
@@ -59,9 +62,8 @@ export function toConnection<T>(rows: T[], page: Page, kind: string, keyOf: (row
 
 /** Parses a GraphQL ID of one of our integer keys; null for anything else. */
 export function parseId(id: unknown): number | null {
-  if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return id;
-  if (typeof id !== 'string' || !/^[1-9][0-9]{0,14}$/.test(id)) return null;
-  return Number(id);
+  const parsed = typeof id === 'number' ? id : typeof id === 'string' && /^[1-9][0-9]{0,9}$/.test(id) ? Number(id) : NaN;
+  return Number.isInteger(parsed) && parsed > 0 && parsed <= MAX_KEY ? parsed : null;
 }
 
 /** Parses an ID argument of a write: malformed ids are bad input. */

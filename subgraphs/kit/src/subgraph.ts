@@ -3,7 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { z } from 'zod';
 import type { Viewer } from './auth.ts';
 import { openDatabase, type Database, type Migrations } from './db.ts';
-import { parseEnv, port, secretsSchema } from './env.ts';
+import { optionalPort, parseEnv, port, secretsSchema } from './env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startSubgraphServer, type RunningSubgraph, type Secrets } from './server.ts';
 
@@ -73,11 +73,12 @@ export async function runSubgraph<DB, C extends BaseContext>(definition: Subgrap
   const portVariable = `${definition.name.toUpperCase()}_PORT`;
   let config;
   let servicePort: number;
+  let serviceDatabaseUrl: string | undefined;
   try {
     config = parseEnv(
       z
         .object({
-          PORT: port(definition.defaultPort).optional(),
+          PORT: optionalPort,
           HOST: z.string().optional(),
           DATABASE_URL: z.string().optional(),
           DATA_DIR: z.string().default('data'),
@@ -86,6 +87,8 @@ export async function runSubgraph<DB, C extends BaseContext>(definition: Subgrap
         .and(secretsSchema),
     );
     servicePort = parseEnv(z.object({ [portVariable]: port(definition.defaultPort) }))[portVariable] as number;
+    // <NAME>_DATABASE_URL lets one environment give each subgraph its own database.
+    serviceDatabaseUrl = process.env[`${definition.name.toUpperCase()}_DATABASE_URL`] || undefined;
   } catch (error) {
     logger.fatal((error as Error).message);
     process.exit(1);
@@ -94,7 +97,7 @@ export async function runSubgraph<DB, C extends BaseContext>(definition: Subgrap
     // PORT names the port when a service runs alone; <NAME>_PORT when the stack shares one environment.
     port: config.PORT ?? servicePort,
     host: config.HOST,
-    databaseUrl: config.DATABASE_URL || undefined,
+    databaseUrl: serviceDatabaseUrl ?? (config.DATABASE_URL || undefined),
     dataDir: config.DATA_DIR,
     secrets: config,
     logger,

@@ -1,4 +1,4 @@
-import { badInput, firstPerParent, notFound, rowNumber, type Page } from '@crossfade/kit';
+import { badInput, firstPerParent, isUniqueViolation, notFound, rowNumber, type Page } from '@crossfade/kit';
 import type { Kysely } from 'kysely';
 import type { UserRow, UsersDB } from './db-types.ts';
 
@@ -82,16 +82,22 @@ export function createStore(db: Kysely<UsersDB>) {
       if (!HANDLE.test(handle)) throw badInput('handle must be 3 to 30 characters: lower-case letters, digits and underscores', 'handle');
       if (displayName.length < 1 || [...displayName].length > 50) throw badInput('displayName must be 1 to 50 characters', 'displayName');
       if (bio && [...bio].length > 160) throw badInput('bio must be at most 160 characters', 'bio');
-      return db.transaction().execute(async (trx) => {
-        const taken = await trx.selectFrom('users').select('id').where('handle', '=', handle).executeTakeFirst();
-        if (taken) throw badInput(`handle "${handle}" is taken`, 'handle');
-        const row = await trx
-          .insertInto('users')
-          .values({ handle, display_name: displayName, bio, created_at: now.toISOString() })
-          .returning(['id', 'handle', 'display_name', 'bio', 'created_at'])
-          .executeTakeFirstOrThrow();
-        return toUser(row);
-      });
+      const taken = () => badInput(`handle "${handle}" is taken`, 'handle');
+      try {
+        return await db.transaction().execute(async (trx) => {
+          if (await trx.selectFrom('users').select('id').where('handle', '=', handle).executeTakeFirst()) throw taken();
+          const row = await trx
+            .insertInto('users')
+            .values({ handle, display_name: displayName, bio, created_at: now.toISOString() })
+            .returning(['id', 'handle', 'display_name', 'bio', 'created_at'])
+            .executeTakeFirstOrThrow();
+          return toUser(row);
+        });
+      } catch (error) {
+        // Two sign-ups with one handle at once: the unique index settles it.
+        if (isUniqueViolation(error)) throw taken();
+        throw error;
+      }
     },
 
     /** Follows or unfollows; returns the other user. */

@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeServices } from '@apollo/composition';
+import { parse } from 'graphql';
+import { createLogger } from '@crossfade/kit';
+import { loadConfig, startGateway, subgraphUrlVariable } from '../src/index.ts';
+import { postJson, startStack, type Stack } from '../../test/support/stack.ts';
+
+describe('configuration', () => {
+  it('takes the supergraph from --supergraph before SUPERGRAPH_PATH', () => {
+    expect(loadConfig(['--supergraph', 'a.graphql'], { SUPERGRAPH_PATH: 'b.graphql' }).supergraphPath).toBe('a.graphql');
+    expect(loadConfig([], { SUPERGRAPH_PATH: 'b.graphql' }).supergraphPath).toBe('b.graphql');
+    expect(loadConfig([], {}).supergraphPath).toBe('supergraph.graphql');
+  });
+
+  it('overrides routing URLs with SUBGRAPH_<NAME>_URL', () => {
+    expect(subgraphUrlVariable('user-reviews.v2')).toBe('SUBGRAPH_USER_REVIEWS_V2_URL');
+    const config = loadConfig([], { SUBGRAPH_POSTS_URL: 'http://posts.internal:8080/graphql' });
+    expect(config.subgraphUrls('posts')).toBe('http://posts.internal:8080/graphql');
+    expect(config.subgraphUrls('users')).toBeUndefined();
+  });
+
+  it('fails fast with one message naming each bad variable', () => {
+    expect(() => loadConfig([], { GATEWAY_PORT: 'http' })).toThrow(/GATEWAY_PORT/);
+    expect(() => loadConfig([], { SUBGRAPH_USERS_URL: 'not a url' })).toThrow(/SUBGRAPH_USERS_URL/);
+    expect(() => loadConfig([], { NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*GATEWAY_SECRET/);
+    expect(() => loadConfig(['--bogus'], {})).toThrow(/bogus/);
+  });
+
+  it('turns introspection and the landing page off in production unless asked', () => {
+    const secrets = { JWT_SECRET: 'x'.repeat(32), GATEWAY_SECRET: 'y'.repeat(32) };
+    expect(loadConfig([], { NODE_ENV: 'production', ...secrets })).toMatchObject({ introspection: false, landingPage: false });
+    expect(loadConfig([], { NODE_ENV: 'production', INTROSPECTION: '1', ...secrets }).introspection).toBe(true);
+    expect(loadConfig([], {})).toMatchObject({ introspection: true, landingPage: true });
+  });
+});
+
+describe('any valid supergraph', () => {
+  let server: http.Server;
+  let dir: string;
+  beforeAll(async () => {
+    // A one-subgraph graph that has nothing to do with Crossfade's own.
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ data: { weather: { city: 'Oslo', celsius: -3 } } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const typeDefs = parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"]) type Query { weather: Weather } type Weather { city: String! celsius: Int! }`);
+    const result = composeServices([{ name: 'weather-service', typeDefs, url }]);
+    if (result.errors) throw result.errors[0];
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossfade-gw-'));
+    fs.writeFileSync(path.join(dir, 'supergraph.graphql'), result.supergraphSdl);
+  });
+  afterAll(() => {
+    server?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts and serves it', async () => {
+    const gateway = await startGateway(loadConfig(['--supergraph', path.join(dir, 'supergraph.graphql')], { GATEWAY_PORT: '0' }), createLogger('test', 'silent'));
+    try {
+      const response = await postJson(gateway.url, { query: '{ weather { city celsius } }' });
+      expect(response.body).toEqual({ data: { weather: { city: 'Oslo', celsius: -3 } } });
+      const ready = await fetch(new URL('/ready', gateway.url));
+      expect(ready.status).toBe(200);
+      expect((await ready.json()).subgraphs.map((s: { name: string }) => s.name)).toEqual(['weather-service']);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses to start on a file that is not a supergraph, saying why', async () => {
+    const file = path.join(dir, 'plain.graphql');
+    fs.writeFileSync(file, 'type Query { a: Int }');
+    await expect(startGateway(loadConfig(['--supergraph', file], { GATEWAY_PORT: '0' }), createLogger('test', 'silent'))).rejects.toThrow(/not a supergraph/);
+    await expect(startGateway(loadConfig(['--supergraph', path.join(dir, 'missing.graphql')], { GATEWAY_PORT: '0' }), createLogger('test', 'silent'))).rejects.toThrow(/cannot read supergraph/);
+  });
+});
+
+describe('HTTP surface', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('sqlite');
+  });
+  afterAll(() => stack?.close());
+  const base = () => stack.gateway.url.replace(/\/graphql$/, '');
+
+  it('answers /health, /ready with each subgraph, and 404 elsewhere', async () => {
+    expect((await fetch(`${base()}/health`)).status).toBe(200);
+    const ready = await fetch(`${base()}/ready`);
+    expect(ready.status).toBe(200);
+    const body = await ready.json();
+    expect(body.subgraphs.map((s: { name: string; health: string }) => [s.name, s.health]).sort()).toEqual([
+      ['media', 'up'],
+      ['posts', 'up'],
+      ['users', 'up'],
+    ]);
+    expect((await fetch(`${base()}/metrics`)).status).toBe(404);
+  });
+
+  it('answers malformed JSON, an empty body and a missing query with 400 and a code', async () => {
+    for (const body of ['{"query": ', '', '{}']) {
+      const response = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(response.status).toBe(400);
+      const json = await response.json();
+      expect(json.errors[0].extensions.code).toMatch(/BAD_REQUEST/);
+    }
+  });
+
+  it('serves the Sandbox landing page to browsers and introspection to tools', async () => {
+    const page = await fetch(stack.gateway.url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/sandbox/i);
+    const introspection = await stack.query('{ __schema { queryType { fields { name } } } }');
+    const fields = introspection.body.data.__schema.queryType.fields.map((f: { name: string }) => f.name);
+    expect(fields).toEqual(expect.arrayContaining(['me', 'user', 'users', 'post', 'recentPosts', 'track', 'tracks', 'topTracks', 'playlist']));
+  });
+
+  it('returns the healthy subgraphs\' fields and a coded error naming the one that is down', async () => {
+    const query = `{ user(id: "1") { handle postCount } track(id: "1") { title } }`;
+    expect((await stack.query(query)).body.errors).toBeUndefined();
+    const { media } = stack.subgraphs;
+    await media.close();
+    const response = await stack.query(query);
+    expect(response.status).toBe(200);
+    expect(response.body.data.user.handle).toBe('alice');
+    expect(response.body.data.user.postCount).toBeGreaterThan(0);
+    expect(response.body.data.track).toBeNull();
+    expect(response.body.errors).toHaveLength(1);
+    expect(response.body.errors![0].extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'media' });
+    const ready = await (await fetch(`${base()}/ready`)).json();
+    expect(ready.subgraphs.find((s: { name: string }) => s.name === 'media')).toMatchObject({ health: 'down', lastRequest: { kind: 'down' } });
+  });
+});
