@@ -116,9 +116,10 @@ function describeExit(child: Child): string {
 }
 
 function start(service: Service, env: NodeJS.ProcessEnv): Child {
-  const processHandle = spawn(process.execPath, ['--import', 'tsx', service.entry], {
+  // Telemetry is loaded before anything else; OTEL_SERVICE_NAME names the service in traces.
+  const processHandle = spawn(process.execPath, ['--import', 'tsx', '--import', './otel/src/register.ts', service.entry], {
     cwd: repoRoot,
-    env,
+    env: { OTEL_SERVICE_NAME: service.name, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: a terminal's Ctrl-C reaches only this script, which stops the children
     // with one SIGTERM each instead of them receiving SIGINT and SIGTERM at once.
@@ -237,8 +238,10 @@ async function main(): Promise<void> {
     if (!fs.existsSync(path.join(repoRoot, s.entry))) throw new Error(`${s.name}: ${s.entry} does not exist`);
   }
   // A leftover stack would answer /ready in place of the new processes, which are about to fail to listen.
-  for (const s of services) {
-    if (await portInUse(s.port)) throw new Error(`port ${s.port} (${s.portVariable}, ${s.name}) is already in use: is Crossfade already running?`);
+  const adminPort = readPort('ADMIN_PORT', 4090);
+  if (ports.has(adminPort)) throw new Error(`ADMIN_PORT and ${ports.get(adminPort)} are both ${adminPort}`);
+  for (const [port, variable] of [...services.map((s) => [s.port, `${s.portVariable}, ${s.name}`] as const), [adminPort, 'ADMIN_PORT, gateway admin'] as const]) {
+    if (await portInUse(port)) throw new Error(`port ${port} (${variable}) is already in use: is Crossfade already running?`);
   }
 
   refreshSupergraph();
@@ -256,6 +259,7 @@ async function main(): Promise<void> {
   if (!(await waitReady([gateway]))) return;
 
   log(`Crossfade is ready: open ${localUrl(gateway, '/graphql')}`);
+  log(`metrics and scaling advice: http://localhost:${adminPort}/metrics, http://localhost:${adminPort}/admin`);
   log(`subgraphs (they answer only the gateway): ${subgraphs.map((s) => `${s.name} ${localUrl(s, '/graphql')}`).join(', ')}`);
 }
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 export interface GatewayConfig {
   port: number;
+  adminPort: number;
   host?: string;
   supergraphPath: string;
   /** Routing URL overrides by subgraph name, from SUBGRAPH_<NAME>_URL. */
@@ -23,9 +24,14 @@ const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v
 const schema = z
   .object({
     GATEWAY_PORT: port(4000),
+    ADMIN_PORT: port(4090),
     HOST: z.string().optional(),
     SUPERGRAPH_PATH: z.string().default('supergraph.graphql'),
-    BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
     INTROSPECTION: flag.optional(),
     LANDING_PAGE: flag.optional(),
@@ -44,6 +50,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   }
   return {
     port: parsed.GATEWAY_PORT,
+    adminPort: parsed.ADMIN_PORT,
     host: parsed.HOST,
     supergraphPath: values.supergraph ?? parsed.SUPERGRAPH_PATH,
     subgraphUrls: (name) => overrides.get(subgraphUrlVariable(name)),

@@ -1,5 +1,7 @@
 import { createLogger, ServiceTokenSigner, type Logger } from '@crossfade/kit';
 import { Agent } from 'undici';
+import { createGatewayMetrics } from './admin/metrics.ts';
+import { startAdminServer } from './admin/server.ts';
 import type { GatewayConfig } from './config.ts';
 import { createGraphQLLayer } from './graphql/server.ts';
 import { startPublicServer } from './http/server.ts';
@@ -10,28 +12,42 @@ export { loadConfig, subgraphUrlVariable, type GatewayConfig } from './config.ts
 export interface RunningGateway {
   url: string;
   port: number;
+  adminUrl: string;
+  adminPort: number;
   close(): Promise<void>;
+}
+
+const urlOf = (host: string | undefined, port: number, path: string) => `http://${host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost'}:${port}${path}`;
+
+function closeServer(server: import('node:http').Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }
 
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway')): Promise<RunningGateway> {
   const supergraph = await loadSupergraph(config.supergraphPath);
+  const metrics = createGatewayMetrics();
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
   const signer = new ServiceTokenSigner(config.secrets.gatewaySecret);
-  const layer = await createGraphQLLayer(config, supergraph, { logger, dispatcher, signer });
+  const layer = await createGraphQLLayer(config, supergraph, { logger, dispatcher, signer, metrics });
+  const admin = await startAdminServer(config.adminPort, config.host, { metrics, logger });
   const { server, port } = await startPublicServer(config, layer, supergraph, { logger, dispatcher });
-  const url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : 'localhost'}:${port}/graphql`;
-  logger.info({ url, supergraph: config.supergraphPath, subgraphs: supergraph.subgraphs.map((s) => s.name) }, 'gateway ready');
+  const url = urlOf(config.host, port, '/graphql');
+  const adminUrl = urlOf(config.host, admin.port, '/admin');
+  logger.info({ url, adminUrl, supergraph: config.supergraphPath, subgraphs: supergraph.subgraphs.map((s) => s.name) }, 'gateway ready');
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
+    adminUrl,
+    adminPort: admin.port,
     close: () =>
       (closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        await closeServer(server);
         await layer.apollo.stop();
+        await closeServer(admin.server);
         await dispatcher.close();
       })()),
   };

@@ -2,6 +2,7 @@
 process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
 
 const { createLogger } = await import('@crossfade/kit');
+const { shutdownTelemetry } = await import('@crossfade/otel');
 const { loadConfig, startGateway } = await import('./index.ts');
 
 const logger = createLogger('gateway');
@@ -17,13 +18,16 @@ const stop = (signal: string) => {
   logger.info({ signal }, 'stopping');
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
-  gateway.close().then(
-    () => process.exit(0),
-    (error) => {
-      logger.error({ err: error }, 'stop failed');
-      process.exit(1);
-    },
-  );
+  gateway
+    .close()
+    .then(() => shutdownTelemetry())
+    .then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
 };
 process.once('SIGTERM', () => stop('SIGTERM'));
 process.once('SIGINT', () => stop('SIGINT'));

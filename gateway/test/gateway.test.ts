@@ -8,7 +8,8 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { createLogger } from '@crossfade/kit';
 import { loadConfig, startGateway, subgraphUrlVariable } from '../src/index.ts';
-import { postJson, startStack, type Stack } from '../../test/support/stack.ts';
+import { scrape } from '../../test/support/prometheus.ts';
+import { HOME_FEED, postJson, startStack, type Stack } from '../../test/support/stack.ts';
 
 describe('configuration', () => {
   it('takes the supergraph from --supergraph before SUPERGRAPH_PATH', () => {
@@ -103,7 +104,50 @@ describe('HTTP surface', () => {
       ['posts', 'up'],
       ['users', 'up'],
     ]);
+  });
+
+  it('counts every operation and subgraph request on the admin port, never on the public one', async () => {
+    const metricsUrl = stack.gateway.adminUrl.replace(/\/admin$/, '/metrics');
     expect((await fetch(`${base()}/metrics`)).status).toBe(404);
+    const headers = { 'apollographql-client-name': 'web' };
+    const series = (name: string, labels: string) => `${name}{${labels}}`;
+    const read = async () => {
+      const samples = await scrape(metricsUrl);
+      const get = (key: string) => samples.get(key) ?? 0;
+      return {
+        operations: get(series('crossfade_operation_requests_total', 'operation="HomeFeed",client="web",outcome="ok"')),
+        durations: get(series('crossfade_operation_duration_seconds_count', 'operation="HomeFeed",client="web"')),
+        ...Object.fromEntries(['users', 'posts', 'media'].map((s) => [s, get(series('crossfade_subgraph_requests_total', `subgraph="${s}",outcome="ok"`))])),
+        postsTimed: get(series('crossfade_subgraph_request_duration_seconds_count', 'subgraph="posts"')),
+        inflight: get(series('crossfade_subgraph_inflight', 'subgraph="posts"')),
+        eventLoop: samples.has('nodejs_eventloop_lag_seconds'),
+      } as Record<string, number | boolean>;
+    };
+    const before = await read();
+    await stack.query(HOME_FEED, {}, { headers });
+    const once = await read();
+    for (let i = 0; i < 3; i++) await stack.query(HOME_FEED, {}, { headers });
+    const after = await read();
+    const delta = (a: Record<string, any>, b: Record<string, any>, key: string) => b[key] - a[key];
+    expect(delta(before, once, 'operations')).toBe(1);
+    expect(delta(before, once, 'durations')).toBe(1);
+    expect(delta(before, once, 'posts')).toBe(1);
+    for (const key of ['operations', 'users', 'posts', 'media', 'postsTimed']) {
+      expect(delta(before, once, key), key).toBeGreaterThan(0);
+      expect(delta(once, after, key), key).toBe(3 * delta(before, once, key));
+    }
+    expect(after.inflight).toBe(0);
+    expect(after.eventLoop).toBe(true);
+  });
+
+  it('serves subgraph metrics on each subgraph port: requests, SQL statements, batch sizes', async () => {
+    await stack.query(HOME_FEED);
+    const samples = await scrape(stack.subgraphs.posts.url.replace(/\/graphql$/, '/metrics'));
+    const keys = [...samples.keys()];
+    expect(keys.some((k) => k.startsWith('crossfade_http_requests_total{route="/graphql"'))).toBe(true);
+    expect(keys.some((k) => k.startsWith('crossfade_sql_statements_total{operation="SELECT"'))).toBe(true);
+    expect(keys.some((k) => k.startsWith('crossfade_sql_statement_duration_seconds_bucket'))).toBe(true);
+    expect(keys.some((k) => k.startsWith('crossfade_dataloader_batch_size_bucket{le="1",loader="likeCount"}') || k.startsWith('crossfade_dataloader_batch_size_count{loader="likeCount"}'))).toBe(true);
   });
 
   it('answers malformed JSON, an empty body and a missing query with 400 and a code', async () => {

@@ -2,7 +2,10 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import type { ServiceTokenSigner, Logger } from '@crossfade/kit';
+import { activeTrace, type ServiceTokenSigner, type Logger } from '@crossfade/kit';
+import type { GraphQLFormattedError } from 'graphql';
+import type { GatewayMetrics } from '../admin/metrics.ts';
+import { telemetryPlugin } from './plugins/telemetry.ts';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config.ts';
 import { SubgraphDataSource } from '../subgraph-client/data-source.ts';
@@ -14,7 +17,17 @@ export interface GraphQLLayer {
   dataSources: Map<string, SubgraphDataSource>;
 }
 
-export async function createGraphQLLayer(config: GatewayConfig, supergraph: Supergraph, deps: { logger: Logger; dispatcher: Dispatcher; signer: ServiceTokenSigner }): Promise<GraphQLLayer> {
+/** Every error a client sees carries the trace id of its request. */
+function withTraceId(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const traced = activeTrace();
+  return traced ? { ...formatted, extensions: { ...formatted.extensions, traceId: traced.traceId } } : formatted;
+}
+
+export async function createGraphQLLayer(
+  config: GatewayConfig,
+  supergraph: Supergraph,
+  deps: { logger: Logger; dispatcher: Dispatcher; signer: ServiceTokenSigner; metrics: GatewayMetrics },
+): Promise<GraphQLLayer> {
   const dataSources = new Map<string, SubgraphDataSource>();
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
@@ -26,6 +39,7 @@ export async function createGraphQLLayer(config: GatewayConfig, supergraph: Supe
         dispatcher: deps.dispatcher,
         signer: deps.signer,
         timeoutMs: config.subgraphTimeoutMs,
+        metrics: deps.metrics,
       });
       dataSources.set(name, source);
       return source;
@@ -38,7 +52,8 @@ export async function createGraphQLLayer(config: GatewayConfig, supergraph: Supe
     // Stack traces stay in the logs: clients get the code and message only.
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
-    plugins: [config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled()],
+    formatError: withTraceId,
+    plugins: [telemetryPlugin(deps), config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
   return { apollo, dataSources };

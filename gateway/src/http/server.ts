@@ -25,11 +25,16 @@ async function probe(dispatcher: Dispatcher, url: string): Promise<'up' | 'down'
 }
 
 /** The public port: /graphql, /health and /ready. */
-export async function startPublicServer(config: GatewayConfig, layer: GraphQLLayer, supergraph: Supergraph, deps: { logger: Logger; dispatcher: Dispatcher }): Promise<PublicServer> {
+export async function startPublicServer(
+  config: GatewayConfig,
+  layer: GraphQLLayer,
+  supergraph: Supergraph,
+  deps: { logger: Logger; dispatcher: Dispatcher },
+): Promise<PublicServer> {
   const { secrets } = config;
   const context = async (req: IncomingMessage): Promise<GatewayContext> => {
     const token = bearerToken(req.headers.authorization);
-    return { viewer: token ? await verifyViewerToken(token, secrets.jwtSecret) : null, headers: req.headers };
+    return { viewer: token ? await verifyViewerToken(token, secrets.jwtSecret) : null, headers: req.headers, fetches: [] };
   };
 
   async function ready(res: ServerResponse) {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { observeStatement } from './telemetry.ts';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -19,22 +20,6 @@ import {
 } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
-
-/**
- * Wraps the execution of one SQL statement. Hooks nest in registration order, so
- * telemetry can open a span around `run()` and see the SQL text, timing and errors.
- */
-export type StatementHook = (query: CompiledQuery, dialect: DialectName, run: () => Promise<QueryResult<unknown>>) => Promise<QueryResult<unknown>>;
-
-const statementHooks: StatementHook[] = [];
-/** Registers a hook for every statement of every database opened in this process. */
-export function addStatementHook(hook: StatementHook): () => void {
-  statementHooks.push(hook);
-  return () => {
-    const index = statementHooks.indexOf(hook);
-    if (index >= 0) statementHooks.splice(index, 1);
-  };
-}
 
 export interface SqlStats {
   /** Statements executed since the database was opened. */
@@ -92,17 +77,12 @@ function cachingSqlite(raw: BetterSqlite3.Database, capacity = 500): SqliteDatab
   };
 }
 
-/** A dialect whose connections count every statement and run the registered statement hooks. */
-function observedDialect(inner: Dialect, dialect: DialectName, stats: SqlStats): Dialect {
+/** A dialect whose connections count every statement and trace it (a span and metrics per statement). */
+function observedDialect(inner: Dialect, dialect: DialectName, namespace: string, stats: SqlStats): Dialect {
   const wrapConnection = (connection: DatabaseConnection): DatabaseConnection => ({
     executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
       stats.statements++;
-      let run = () => connection.executeQuery<unknown>(query);
-      for (const hook of statementHooks) {
-        const next = run;
-        run = () => hook(query, dialect, next);
-      }
-      return run() as Promise<QueryResult<R>>;
+      return observeStatement(query, dialect, namespace, () => connection.executeQuery<R>(query));
     },
     streamQuery: (query, chunkSize) => {
       stats.statements++;
@@ -159,9 +139,11 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions, migrations:
   let dialect: DialectName;
   let inner: Dialect;
   let location: string;
+  let namespace: string;
   if (options.databaseUrl && isPostgresUrl(options.databaseUrl)) {
     dialect = 'postgres';
     location = redact(options.databaseUrl);
+    namespace = new URL(options.databaseUrl).pathname.slice(1);
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
@@ -170,6 +152,7 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions, migrations:
     dialect = 'sqlite';
     const file = sqliteFileFor(options);
     location = file;
+    namespace = path.basename(file);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const raw = new BetterSqlite3(file);
     raw.pragma('journal_mode = WAL');
@@ -178,7 +161,7 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions, migrations:
     raw.pragma('busy_timeout = 5000');
     inner = new SqliteDialect({ database: cachingSqlite(raw) });
   }
-  const db = new Kysely<DB>({ dialect: observedDialect(inner, dialect, stats) });
+  const db = new Kysely<DB>({ dialect: observedDialect(inner, dialect, namespace, stats) });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(dialect) } });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

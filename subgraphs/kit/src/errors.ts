@@ -19,8 +19,7 @@ export function codedError(code: ErrorCode, message: string, extensions: Record<
   });
 }
 
-export const badInput = (message: string, argumentName?: string) =>
-  codedError(ErrorCode.BAD_USER_INPUT, message, argumentName ? { argumentName } : {});
+export const badInput = (message: string, argumentName?: string) => codedError(ErrorCode.BAD_USER_INPUT, message, argumentName ? { argumentName } : {});
 export const notFound = (message: string) => codedError(ErrorCode.NOT_FOUND, message);
 export const forbidden = (message: string) => codedError(ErrorCode.FORBIDDEN, message);
 export const unauthenticated = (message: string) => codedError(ErrorCode.UNAUTHENTICATED, message);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from '@apollo/server';
+import { activeTrace } from './telemetry.ts';
 
 export class HttpError extends Error {
   constructor(
@@ -41,7 +42,10 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 function isJsonContentType(value: string | undefined): boolean {
   if (!value) return false;
-  const [type, ...params] = value.toLowerCase().split(';').map((s) => s.trim());
+  const [type, ...params] = value
+    .toLowerCase()
+    .split(';')
+    .map((s) => s.trim());
   if (type !== 'application/json' && !type.endsWith('+json') && type !== 'application/graphql-response+json') return false;
   const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length);
   if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new HttpError(415, `unsupported charset "${charset}"`);
@@ -83,7 +87,13 @@ export function sendJson(res: ServerResponse, status: number, payload: unknown, 
 
 /** A GraphQL-shaped error response for failures before Apollo Server sees the request. */
 export function sendGraphQLError(res: ServerResponse, status: number, message: string, code: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+  const traced = activeTrace();
+  sendJson(
+    res,
+    status,
+    { errors: [{ message, extensions: { code, ...(traced && { traceId: traced.traceId }) } }] },
+    { ...headers, ...(traced && { traceresponse: traced.traceresponse }) },
+  );
 }
 
 export interface GraphQLHandlerOptions<C extends BaseContext> {
@@ -100,7 +110,8 @@ export async function handleGraphQL<C extends BaseContext>(req: IncomingMessage,
   try {
     body = await readGraphQLBody(req, options.bodyLimit);
   } catch (error) {
-    if (error instanceof HttpError) return sendGraphQLError(res, error.status, error.message, error.code, { ...options.responseHeaders?.(req), connection: error.status === 413 ? 'close' : 'keep-alive' });
+    if (error instanceof HttpError)
+      return sendGraphQLError(res, error.status, error.message, error.code, { ...options.responseHeaders?.(req), connection: error.status === 413 ? 'close' : 'keep-alive' });
     throw error;
   }
   const url = req.url ?? '/';
@@ -111,6 +122,8 @@ export async function handleGraphQL<C extends BaseContext>(req: IncomingMessage,
   });
   const extra = options.responseHeaders?.(req);
   if (extra) for (const [key, value] of Object.entries(extra)) response.headers.set(key, value);
+  const traced = activeTrace();
+  if (traced) response.headers.set('traceresponse', traced.traceresponse);
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {

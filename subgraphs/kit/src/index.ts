@@ -9,3 +9,4 @@ export * from './pagination.ts';
 export * from './seed.ts';
 export * from './server.ts';
 export * from './subgraph.ts';
+export * from './telemetry.ts';

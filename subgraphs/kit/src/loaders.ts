@@ -1,36 +1,8 @@
 import DataLoader from 'dataloader';
-
-/**
- * Wraps one DataLoader batch. Telemetry registers a hook to make one span per batch
- * (`dataloader.batch <name>`) instead of one per load().
- */
-export type BatchHook = (name: string, size: number, run: () => Promise<unknown>) => Promise<unknown>;
-const batchHooks: BatchHook[] = [];
-export function addBatchHook(hook: BatchHook): () => void {
-  batchHooks.push(hook);
-  return () => {
-    const index = batchHooks.indexOf(hook);
-    if (index >= 0) batchHooks.splice(index, 1);
-  };
-}
-
-export interface BatchStats {
-  batches: number;
-  keys: number;
-}
-export const batchStats: BatchStats = { batches: 0, keys: 0 };
+import { observeBatch } from './telemetry.ts';
 
 function observed<K, V>(name: string, batch: (keys: readonly K[]) => Promise<V[]>) {
-  return (keys: readonly K[]): Promise<V[]> => {
-    batchStats.batches++;
-    batchStats.keys += keys.length;
-    let run = () => batch(keys) as Promise<unknown>;
-    for (const hook of batchHooks) {
-      const next = run;
-      run = () => hook(name, keys.length, next);
-    }
-    return run() as Promise<V[]>;
-  };
+  return (keys: readonly K[]): Promise<V[]> => observeBatch(name, keys.length, () => batch(keys));
 }
 
 /** One row per key (or null), in key order: `WHERE key IN (...)`. */

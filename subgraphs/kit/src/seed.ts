@@ -38,7 +38,10 @@ export async function insertChunked(db: Kysely<any>, table: string, rows: Record
   const perRow = Object.keys(rows[0]).length;
   const size = Math.max(1, Math.floor(30_000 / perRow));
   for (let i = 0; i < rows.length; i += size) {
-    await db.insertInto(table).values(rows.slice(i, i + size)).execute();
+    await db
+      .insertInto(table)
+      .values(rows.slice(i, i + size))
+      .execute();
   }
 }
 
@@ -52,7 +55,11 @@ export async function syncSequences(db: Kysely<any>, dialect: DialectName, table
 
 /** Runs a seeding function in one transaction when the marker table is empty. */
 export async function seedOnce(db: Kysely<any>, markerTable: string, fill: (trx: Kysely<any>) => Promise<void>): Promise<boolean> {
-  const row = await db.selectFrom(markerTable).select(sql<number>`1`.as('one')).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom(markerTable)
+    .select(sql<number>`1`.as('one'))
+    .limit(1)
+    .executeTakeFirst();
   if (row) return false;
   await db.transaction().execute(fill);
   return true;

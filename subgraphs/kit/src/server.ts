@@ -10,11 +10,20 @@ import { bearerToken, SERVICE_TOKEN_HEADER, ServiceTokenVerifier, verifyViewerTo
 import type { Database } from './db.ts';
 import { handleGraphQL, pathOf, sendGraphQLError, sendJson } from './http.ts';
 import type { Logger } from './logger.ts';
+import { metrics, registry } from './telemetry.ts';
 
 export interface Secrets {
   jwtSecret: string;
   gatewaySecret: string;
   production: boolean;
+}
+
+const ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
+
+async function sendMetrics(res: ServerResponse) {
+  const body = await registry.metrics();
+  res.writeHead(200, { 'content-type': registry.contentType });
+  res.end(body);
 }
 
 export interface SubgraphServerOptions<C extends BaseContext> {
@@ -72,8 +81,8 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
     return options.createContext(viewer);
   };
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = pathOf(req);
+  async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === '/metrics') return sendMetrics(res);
     if (path === '/health') return sendJson(res, 200, { status: 'ok', service: options.name });
     if (path === '/ready') {
       const ok = await options.database.ping();
@@ -88,7 +97,14 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
   }
 
   const server = http.createServer((req, res) => {
-    route(req, res).catch((error) => {
+    const path = pathOf(req);
+    const route_ = ROUTES.has(path) ? path : 'other';
+    const timer = metrics.httpDuration.startTimer({ route: route_ });
+    res.once('finish', () => {
+      timer();
+      metrics.httpRequests.inc({ route: route_, status: `${Math.floor(res.statusCode / 100)}xx` });
+    });
+    route(req, res, path).catch((error) => {
       logger.error({ err: error }, 'request failed');
       if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
       else res.destroy();

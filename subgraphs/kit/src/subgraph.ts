@@ -1,6 +1,7 @@
 import type { BaseContext } from '@apollo/server';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { z } from 'zod';
+import { shutdownTelemetry } from '@crossfade/otel';
 import type { Viewer } from './auth.ts';
 import { openDatabase, type Database, type Migrations } from './db.ts';
 import { optionalPort, parseEnv, port, secretsSchema } from './env.ts';
@@ -110,13 +111,16 @@ export async function runSubgraph<DB, C extends BaseContext>(definition: Subgrap
     logger.info({ signal }, 'stopping');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    running.close().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
+    running
+      .close()
+      .then(() => shutdownTelemetry())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'stop failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

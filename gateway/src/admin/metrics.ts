@@ -1,0 +1,48 @@
+import { HTTP_DURATION_BUCKETS, Metric } from '@crossfade/otel/names';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type FetchOutcome = 'ok' | 'graphql_error' | 'http_error' | 'timeout' | 'unavailable';
+
+/** The gateway's own counters: every request counts, whatever the trace sampling. */
+export function createGatewayMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    subgraphRequests: new Counter({ name: Metric.SUBGRAPH_REQUESTS, help: 'Requests to each subgraph, by outcome', labelNames: ['subgraph', 'outcome'], registers: [registry] }),
+    subgraphDuration: new Histogram({
+      name: Metric.SUBGRAPH_DURATION,
+      help: 'Duration of subgraph requests in seconds',
+      labelNames: ['subgraph'],
+      buckets: HTTP_DURATION_BUCKETS,
+      registers: [registry],
+    }),
+    subgraphInflight: new Gauge({ name: Metric.SUBGRAPH_INFLIGHT, help: 'Subgraph requests in flight', labelNames: ['subgraph'], registers: [registry] }),
+    operationRequests: new Counter({
+      name: Metric.OPERATION_REQUESTS,
+      help: 'GraphQL operations, by name, client and outcome',
+      labelNames: ['operation', 'client', 'outcome'],
+      registers: [registry],
+    }),
+    operationDuration: new Histogram({
+      name: Metric.OPERATION_DURATION,
+      help: 'GraphQL operation duration in seconds, by name and client',
+      labelNames: ['operation', 'client'],
+      buckets: HTTP_DURATION_BUCKETS,
+      registers: [registry],
+    }),
+  };
+}
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+/** Client-chosen label values are bounded: a shape check, and at most `limit` distinct values. */
+export function boundedLabel(limit: number) {
+  const seen = new Set<string>();
+  return (value: string | undefined | null, fallback: string): string => {
+    if (!value || !/^[\w.:-]{1,64}$/.test(value)) return fallback;
+    if (seen.has(value)) return value;
+    if (seen.size >= limit) return 'other';
+    seen.add(value);
+    return value;
+  };
+}

@@ -1,0 +1,40 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from '@crossfade/kit';
+import { boundedLabel, type GatewayMetrics } from '../../admin/metrics.ts';
+import type { GatewayContext } from '../context.ts';
+
+/**
+ * Per operation: duration and outcome metrics by operation name and client, and one access log line.
+ */
+export function telemetryPlugin(deps: { metrics: GatewayMetrics; logger: Logger }): ApolloServerPlugin<GatewayContext> {
+  const operationLabel = boundedLabel(500);
+  const clientLabel = boundedLabel(100);
+  return {
+    async requestDidStart({ request, contextValue }) {
+      const started = performance.now();
+      const client = clientLabel(request.http?.headers.get('apollographql-client-name'), 'unknown');
+      return {
+        async willSendResponse({ response, operation, operationName, errors }) {
+          const seconds = (performance.now() - started) / 1000;
+          const name = operationLabel(operationName, operation ? 'anonymous' : 'unparsed');
+          const outcome = errors?.length ? 'error' : 'ok';
+          deps.metrics.operationRequests.inc({ operation: name, client, outcome });
+          deps.metrics.operationDuration.observe({ operation: name, client }, seconds);
+          deps.logger.info(
+            {
+              operation: operationName ?? null,
+              type: operation?.operation ?? null,
+              client,
+              ms: Math.round(seconds * 10_000) / 10,
+              status: response.http.status ?? 200,
+              outcome,
+              errors: errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+              subgraphs: [...new Set(contextValue.fetches?.map((f) => f.subgraph))],
+            },
+            'graphql operation',
+          );
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * OpenTelemetry bootstrap for every Crossfade service; load it before anything else:
+ *   node --import @crossfade/otel/register <entry>     (sources, with tsx)
+ *   node --import ./dist/otel/register.js <entry>        (built)
+ *
+ * Honours the standard variables: OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT /
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, http/json),
+ * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, OTEL_SDK_DISABLED, OTEL_RESOURCE_ATTRIBUTES.
+ * Without an endpoint no exporter exists and nothing is recorded, but trace ids still flow
+ * (traceparent, traceresponse, log lines), so a request can always be followed.
+ */
+import { register } from 'node:module';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
+import { TELEMETRY_SHUTDOWN } from './shutdown.ts';
+
+// ESM modules are patched through import-in-the-middle; CommonJS ones (graphql) through require hooks.
+register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+
+const env = process.env;
+const SERVICES = ['gateway', 'users', 'posts', 'media'];
+
+/** The service name: OTEL_SERVICE_NAME, else read off the entry script's path. */
+function serviceName(): string {
+  if (env.OTEL_SERVICE_NAME) return env.OTEL_SERVICE_NAME;
+  const entry = process.argv[1] ?? '';
+  return SERVICES.find((name) => new RegExp(`[/\\\\]${name}[/\\\\]`).test(entry)) ?? 'crossfade';
+}
+
+/** Exporter failures are reported once per kind of message, never thrown into a request. */
+const reported = new Set<string>();
+function reportOnce(kind: string, message: string) {
+  const key = `${kind}:${message.slice(0, 120)}`;
+  if (reported.has(key) || reported.size > 50) return;
+  reported.add(key);
+  process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), service: serviceName(), msg: `telemetry ${kind}: ${message}` })}\n`);
+}
+
+function exporter() {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint) return undefined;
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf';
+  if (protocol === 'http/json') return new OTLPJsonTraceExporter();
+  if (protocol !== 'http/protobuf') reportOnce('configuration', `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported; using http/protobuf`);
+  return new OTLPProtoTraceExporter();
+}
+
+const IGNORED_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+function start() {
+  if (env.OTEL_SDK_DISABLED === 'true') return;
+  const name = serviceName();
+  setGlobalErrorHandler((error) => reportOnce('error', error instanceof Error ? error.message : String(error)));
+  diag.setLogger({ error: (m) => reportOnce('error', m), warn: (m) => reportOnce('warning', m), info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+  const spanExporter = exporter();
+  const sdk = new NodeSDK({
+    serviceName: name,
+    resource: resources.resourceFromAttributes({
+      'service.version': env.SERVICE_VERSION ?? '0.1.0',
+      'deployment.environment.name': env.NODE_ENV ?? 'development',
+    }),
+    // No endpoint: a processor that drops everything, so ids exist but nothing is exported.
+    spanProcessors: [spanExporter ? new tracing.BatchSpanProcessor(spanExporter) : new tracing.NoopSpanProcessor()],
+    // Unless told otherwise, record only what can be exported.
+    sampler: env.OTEL_TRACES_SAMPLER || spanExporter ? undefined : new tracing.ParentBasedSampler({ root: new tracing.AlwaysOffSampler() }),
+    logRecordProcessors: [],
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?', 1)[0]),
+      }),
+      new UndiciInstrumentation(),
+      // The gateway has @apollo/gateway's own spans; graphql instrumentation there would double them.
+      ...(name === 'gateway' ? [] : [new GraphQLInstrumentation({ ignoreResolveSpans: true, ignoreTrivialResolveSpans: true, mergeItems: true })]),
+    ],
+  });
+  sdk.start();
+  (globalThis as Record<symbol, unknown>)[TELEMETRY_SHUTDOWN] = () => sdk.shutdown();
+}
+
+try {
+  start();
+} catch (error) {
+  reportOnce('start', (error as Error).message);
+}

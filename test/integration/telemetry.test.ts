@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUBGRAPH_NAMES } from '../support/databases.ts';
+import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
+import { spawnService, startProcessStack, type ProcessStack } from '../support/processes.ts';
+import { HOME_FEED, postJson } from '../support/stack.ts';
+
+const SERVER = 2;
+const traceIdOf = (traceresponse: string | null) => /^00-([0-9a-f]{32})-[0-9a-f]{16}-0[01]$/.exec(traceresponse ?? '')?.[1];
+
+describe('one trace per operation, gateway to SQL', () => {
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let stack: ProcessStack;
+  let exits: Awaited<ReturnType<ProcessStack['stop']>>;
+  let feedTrace: string;
+  let lookupTrace: string;
+  let trace: ReceivedSpan[];
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    // A long export delay: the spans can only arrive through the flush at shutdown.
+    stack = await startProcessStack({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
+    });
+    const feed = await postJson(stack.url, { query: HOME_FEED });
+    expect(feed.body.errors).toBeUndefined();
+    feedTrace = traceIdOf(feed.headers.get('traceresponse'))!;
+    const lookup = await postJson(stack.url, { query: '{ post(id: "49999") { body author { handle } } }' });
+    lookupTrace = traceIdOf(lookup.headers.get('traceresponse'))!;
+    exits = await stack.stop();
+    trace = receiver.spans.filter((s) => s.traceId === feedTrace);
+  }, 90_000);
+  afterAll(() => receiver?.close());
+
+  it('stops every service cleanly on SIGTERM, flushing its spans', () => {
+    expect(Object.values(exits)).toEqual([0, 0, 0, 0].map((code) => ({ code, signal: null })));
+    expect(feedTrace).toBeTruthy();
+    expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['gateway', ...SUBGRAPH_NAMES]));
+  });
+
+  it('links gateway.fetch -> subgraph HTTP server -> graphql execution -> dataloader batch -> SQL in every subgraph', () => {
+    const byId = new Map(trace.map((s) => [s.spanId, s]));
+    const ancestors = (span: ReceivedSpan) => {
+      const chain: ReceivedSpan[] = [];
+      for (let parent = byId.get(span.parentSpanId ?? ''); parent; parent = byId.get(parent.parentSpanId ?? '')) chain.push(parent);
+      return chain;
+    };
+    for (const subgraph of SUBGRAPH_NAMES) {
+      const sql = trace.filter((s) => s.service === subgraph && s.attributes['db.system.name'] === 'sqlite');
+      expect(sql.length, `${subgraph} SQL spans`).toBeGreaterThan(0);
+      const batched = sql.find((s) => byId.get(s.parentSpanId ?? '')?.name.startsWith('dataloader.batch '));
+      expect(batched, `${subgraph}: a SQL span under its DataLoader batch`).toBeDefined();
+      const chain = ancestors(batched!);
+      const names = chain.map((s) => `${s.service}:${s.name}`);
+      const at = (predicate: (s: ReceivedSpan) => boolean) => chain.findIndex(predicate);
+      const batch = at((s) => s.name.startsWith('dataloader.batch '));
+      const execution = at((s) => s.service === subgraph && /^(query|mutation) /.test(s.name));
+      const server = at((s) => s.service === subgraph && s.kind === SERVER);
+      const fetch = at((s) => s.service === 'gateway' && s.name === 'gateway.fetch');
+      expect([batch, execution, server, fetch].every((i) => i >= 0), names.join(' <- ')).toBe(true);
+      expect(batch < execution && execution < server && server < fetch, names.join(' <- ')).toBe(true);
+      expect(chain[fetch].attributes).toMatchObject({ service: subgraph, 'subgraph.name': subgraph });
+      expect(chain.at(-1)!.service).toBe('gateway');
+    }
+  });
+
+  it('stays bounded: no span per resolved field', () => {
+    // HomeFeed resolves thousands of fields; the trace holds tens of spans.
+    expect(trace.length).toBeLessThan(150);
+    expect(trace.filter((s) => s.name.startsWith('graphql.resolve')).length).toBe(0);
+  });
+
+  it('records SQL with the database conventions and placeholders, never literal values', () => {
+    const lookup = receiver.spans.filter((s) => s.traceId === lookupTrace && s.attributes['db.query.text']);
+    expect(lookup.length).toBeGreaterThan(0);
+    for (const span of lookup) {
+      expect(span.attributes).toMatchObject({ 'db.system.name': 'sqlite', 'db.operation.name': 'SELECT' });
+      expect(span.attributes['db.collection.name']).toMatch(/^(posts|users)$/);
+      expect(String(span.attributes['db.query.text'])).not.toContain('49999');
+      expect(String(span.attributes['db.query.text'])).toContain('?');
+    }
+  });
+
+  it('puts the trace id on the log lines of the request', () => {
+    const access = stack.gateway.logs.find((line) => line.msg === 'graphql operation' && line.trace_id === feedTrace);
+    expect(access).toMatchObject({ operation: 'HomeFeed', type: 'query', outcome: 'ok', status: 200 });
+    expect(new Set(access!.subgraphs)).toEqual(new Set(SUBGRAPH_NAMES));
+    expect(access!.span_id).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('sampling and failing exporters', () => {
+  it('exports nothing at sampling ratio 0, over the default protobuf protocol', async () => {
+    const receiver = await startOtlpReceiver();
+    const stack = await startProcessStack({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' });
+    try {
+      const response = await postJson(stack.url, { query: HOME_FEED });
+      expect(response.body.errors).toBeUndefined();
+      expect(traceIdOf(response.headers.get('traceresponse'))).toBeTruthy();
+    } finally {
+      await stack.stop();
+      await receiver.close();
+    }
+    expect(receiver.protobufExports).toEqual([]);
+    expect(receiver.spans).toEqual([]);
+  }, 90_000);
+
+  it('exports protobuf by default when sampled', async () => {
+    const receiver = await startOtlpReceiver();
+    const users = await spawnService('users', 'subgraphs/users/src/main.ts', { PORT: '0', HOST: '127.0.0.1', DATA_DIR: '/nonexistent-unused', DATABASE_URL: ':memory:', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+    try {
+      await postJson(users.ready.url, { query: '{ me { id } }' });
+    } finally {
+      expect(await users.stop()).toEqual({ code: 0, signal: null });
+      await receiver.close();
+    }
+    expect(receiver.protobufExports.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('keeps every request successful when the exporter endpoint refuses connections', async () => {
+    const stack = await startProcessStack({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_EXPORTER_OTLP_TIMEOUT: '1000' });
+    let exits;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const response = await postJson(stack.url, { query: HOME_FEED, variables: { first: 3 } });
+        expect(response.status).toBe(200);
+        expect(response.body.errors).toBeUndefined();
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    } finally {
+      exits = await stack.stop();
+    }
+    expect(Object.values(exits).map((e) => e.code)).toEqual([0, 0, 0, 0]);
+    // Said once, not once per request or per export attempt.
+    const complaints = stack.gateway.stderr.filter((line) => /telemetry/.test(line));
+    expect(complaints.length).toBeGreaterThanOrEqual(1);
+    expect(complaints.length).toBeLessThanOrEqual(3);
+  }, 90_000);
+});

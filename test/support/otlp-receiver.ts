@@ -1,0 +1,73 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedSpan {
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: Record<string, unknown>;
+  startNs: bigint;
+  endNs: bigint;
+}
+
+function attributeValue(value: Record<string, unknown>): unknown {
+  if ('stringValue' in value) return value.stringValue;
+  if ('intValue' in value) return Number(value.intValue);
+  if ('doubleValue' in value) return value.doubleValue;
+  if ('boolValue' in value) return value.boolValue;
+  return value;
+}
+
+/** JSON OTLP ids are hex strings; some encoders send base64. */
+const hex = (id: string | undefined) => (!id ? undefined : /^[0-9a-f]+$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex'));
+
+/** A real OTLP/HTTP receiver on port 0: decodes http/json exports and counts the protobuf ones. */
+export async function startOtlpReceiver() {
+  const spans: ReceivedSpan[] = [];
+  const protobufExports: number[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
+      if ((req.headers['content-type'] ?? '').includes('protobuf')) {
+        protobufExports.push(body.length);
+      } else {
+        const payload = JSON.parse(body.toString());
+        for (const resourceSpans of payload.resourceSpans ?? []) {
+          const service = resourceSpans.resource?.attributes?.find((a: { key: string }) => a.key === 'service.name')?.value?.stringValue;
+          for (const scope of resourceSpans.scopeSpans ?? []) {
+            for (const span of scope.spans ?? []) {
+              spans.push({
+                service,
+                traceId: hex(span.traceId)!,
+                spanId: hex(span.spanId)!,
+                parentSpanId: hex(span.parentSpanId) || undefined,
+                name: span.name,
+                kind: span.kind,
+                attributes: Object.fromEntries((span.attributes ?? []).map((a: { key: string; value: Record<string, unknown> }) => [a.key, attributeValue(a.value)])),
+                startNs: BigInt(span.startTimeUnixNano),
+                endNs: BigInt(span.endTimeUnixNano),
+              });
+            }
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    spans,
+    protobufExports,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
