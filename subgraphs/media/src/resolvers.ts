@@ -21,15 +21,27 @@ export const resolvers = {
     playlist: ((_, { id }, { loaders }) => byId(id, loaders.playlist)) satisfies Resolver<unknown, { id: string }>,
     tracks: (async (_, args, { store }) => {
       const page = pageOf(args, 'track');
-      return toConnection(await store.listTracks(page), page, 'track', (track) => track.id, () => store.countTracks());
+      return toConnection(
+        await store.listTracks(page),
+        page,
+        'track',
+        (track) => track.id,
+        () => store.countTracks(),
+      );
     }) satisfies Resolver<unknown, PageArgs>,
     topTracks: ((_, { first }, { store }) => store.topTracks(limitOf(first, 10))) satisfies Resolver<unknown, { first?: number | null }>,
   },
   Mutation: {
-    createTrack: ((_, { input }, { viewer, store }) => store.createTrack(requireViewer(viewer), input)) satisfies Resolver<unknown, { input: { title: string; durationMs: number } }>,
+    createTrack: ((_, { input }, { viewer, store }) => store.createTrack(requireViewer(viewer), input)) satisfies Resolver<
+      unknown,
+      { input: { title: string; durationMs: number } }
+    >,
     createPlaylist: ((_, { input }, { viewer, store }) => store.createPlaylist(requireViewer(viewer), input)) satisfies Resolver<unknown, { input: { name: string } }>,
     addTrackToPlaylist: ((_, { playlistId, trackId }, { viewer, store }) =>
-      store.addTrackToPlaylist(requireViewer(viewer), requireId(playlistId, 'playlistId'), requireId(trackId, 'trackId'))) satisfies Resolver<unknown, { playlistId: string; trackId: string }>,
+      store.addTrackToPlaylist(requireViewer(viewer), requireId(playlistId, 'playlistId'), requireId(trackId, 'trackId'))) satisfies Resolver<
+      unknown,
+      { playlistId: string; trackId: string }
+    >,
     recordPlay: ((_, { trackId }, { viewer, store }) => store.recordPlay(requireViewer(viewer), requireId(trackId, 'trackId'))) satisfies Resolver<unknown, { trackId: string }>,
   },
   Track: {
@@ -42,7 +54,13 @@ export const resolvers = {
     tracks: (async (playlist, args, { loaders }) => {
       const page = pageOf(args, 'position');
       const rows = await loaders.playlistTracks(page).load(playlist.id);
-      return toConnection(rows, page, 'position', (track) => track.key, () => loaders.playlistTrackCount.load(playlist.id));
+      return toConnection(
+        rows,
+        page,
+        'position',
+        (track) => track.key,
+        () => loaders.playlistTrackCount.load(playlist.id),
+      );
     }) satisfies Resolver<Playlist, PageArgs>,
   },
   User: {
@@ -53,7 +71,13 @@ export const resolvers = {
     tracks: (async (user, args, { loaders }) => {
       const page = pageOf(args, 'track');
       const rows = await loaders.tracksByArtist(page).load(user.id);
-      return toConnection(rows, page, 'track', (track) => track.id, () => loaders.trackCount.load(user.id));
+      return toConnection(
+        rows,
+        page,
+        'track',
+        (track) => track.id,
+        () => loaders.trackCount.load(user.id),
+      );
     }) satisfies Resolver<{ id: number }, PageArgs>,
     playlists: ((user, _, { loaders }) => loaders.playlistsByOwner.load(user.id)) satisfies Resolver<{ id: number }, unknown>,
     recentlyPlayed: ((user, { first }, { loaders }) => loaders.recentlyPlayed(limitOf(first, 10)).load(user.id)) satisfies Resolver<{ id: number }, { first?: number | null }>,

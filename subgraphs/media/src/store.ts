@@ -53,13 +53,20 @@ export function createStore(db: Kysely<MediaDB>, dialect: DialectName) {
     },
 
     async listTracks(page: Page): Promise<Track[]> {
-      let query = db.selectFrom('tracks').select(trackColumns).orderBy('id', 'desc').limit(page.limit + 1);
+      let query = db
+        .selectFrom('tracks')
+        .select(trackColumns)
+        .orderBy('id', 'desc')
+        .limit(page.limit + 1);
       if (page.afterKey !== null) query = query.where('id', '<', page.afterKey);
       return (await query.execute()).map(toTrack);
     },
 
     async countTracks(): Promise<number> {
-      const row = await db.selectFrom('tracks').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('tracks')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
       return Number(row.count);
     },
 
@@ -80,7 +87,12 @@ export function createStore(db: Kysely<MediaDB>, dialect: DialectName) {
     },
 
     async trackCounts(artistIds: readonly number[]) {
-      return db.selectFrom('tracks').select(['artist_id as key', (eb) => eb.fn.countAll<number>().as('count')]).where('artist_id', 'in', artistIds).groupBy('artist_id').execute();
+      return db
+        .selectFrom('tracks')
+        .select(['artist_id as key', (eb) => eb.fn.countAll<number>().as('count')])
+        .where('artist_id', 'in', artistIds)
+        .groupBy('artist_id')
+        .execute();
     },
 
     /** Tracks of many playlists, in playlist order, a page each (the cursor key is the position). */
@@ -88,7 +100,12 @@ export function createStore(db: Kysely<MediaDB>, dialect: DialectName) {
       let numbered = db
         .selectFrom('playlist_tracks')
         .innerJoin('tracks', 'tracks.id', 'playlist_tracks.track_id')
-        .select([...trackColumns, 'playlist_tracks.playlist_id as parent_id', 'playlist_tracks.position', rowNumber('playlist_tracks.playlist_id', 'playlist_tracks.position', 'asc')])
+        .select([
+          ...trackColumns,
+          'playlist_tracks.playlist_id as parent_id',
+          'playlist_tracks.position',
+          rowNumber('playlist_tracks.playlist_id', 'playlist_tracks.position', 'asc'),
+        ])
         .where('playlist_tracks.playlist_id', 'in', ids);
       if (page.afterKey !== null) numbered = numbered.where('playlist_tracks.position', '>', page.afterKey);
       const rows = await firstPerParent(db, numbered, page.limit).orderBy('parent_id').execute();
@@ -96,7 +113,12 @@ export function createStore(db: Kysely<MediaDB>, dialect: DialectName) {
     },
 
     async playlistTrackCounts(ids: readonly number[]) {
-      return db.selectFrom('playlist_tracks').select(['playlist_id as key', (eb) => eb.fn.countAll<number>().as('count')]).where('playlist_id', 'in', ids).groupBy('playlist_id').execute();
+      return db
+        .selectFrom('playlist_tracks')
+        .select(['playlist_id as key', (eb) => eb.fn.countAll<number>().as('count')])
+        .where('playlist_id', 'in', ids)
+        .groupBy('playlist_id')
+        .execute();
     },
 
     async playlistsByIds(ids: readonly number[]): Promise<Playlist[]> {
@@ -167,7 +189,11 @@ export function createStore(db: Kysely<MediaDB>, dialect: DialectName) {
         if (!row) throw notFound(`playlist ${playlistId} does not exist`);
         if (row.owner_id !== viewerId) throw forbidden(`playlist ${playlistId} belongs to another user`);
         await existingTrack(trx, trackId);
-        const last = await trx.selectFrom('playlist_tracks').select((eb) => eb.fn.max('position').as('position')).where('playlist_id', '=', playlistId).executeTakeFirst();
+        const last = await trx
+          .selectFrom('playlist_tracks')
+          .select((eb) => eb.fn.max('position').as('position'))
+          .where('playlist_id', '=', playlistId)
+          .executeTakeFirst();
         await trx
           .insertInto('playlist_tracks')
           .values({ playlist_id: playlistId, position: Number(last?.position ?? 0) + 1, track_id: trackId, added_at: now.toISOString() })

@@ -23,7 +23,13 @@ export const resolvers = {
     post: ((_, { id }, { loaders }) => postById(id, loaders)) satisfies Resolver<unknown, { id: string }>,
     recentPosts: (async (_, args, { store }) => {
       const page = pageOf(args, CURSOR);
-      return toConnection(await store.recentPosts(page), page, CURSOR, (post) => post.id, () => store.countTopLevel());
+      return toConnection(
+        await store.recentPosts(page),
+        page,
+        CURSOR,
+        (post) => post.id,
+        () => store.countTopLevel(),
+      );
     }) satisfies Resolver<unknown, PageArgs>,
   },
   Mutation: {
@@ -47,7 +53,13 @@ export const resolvers = {
     replies: (async (post, args, { loaders }) => {
       const page = pageOf(args, CURSOR);
       const rows = await loaders.replies(page).load(post.id);
-      return toConnection(rows, page, CURSOR, (reply) => reply.id, () => loaders.replyCount.load(post.id));
+      return toConnection(
+        rows,
+        page,
+        CURSOR,
+        (reply) => reply.id,
+        () => loaders.replyCount.load(post.id),
+      );
     }) satisfies Resolver<Post, PageArgs>,
     likeCount: ((post, _, { loaders }) => loaders.likeCount.load(post.id)) satisfies Resolver<Post, unknown>,
     viewerHasLiked: ((post, _, { loaders }) => loaders.viewerHasLiked.load(post.id)) satisfies Resolver<Post, unknown>,
@@ -60,7 +72,13 @@ export const resolvers = {
     posts: (async (user, args, { loaders }) => {
       const page = pageOf(args, CURSOR);
       const rows = await loaders.postsByAuthor(page).load(user.id);
-      return toConnection(rows, page, CURSOR, (post) => post.id, () => loaders.postCount.load(user.id));
+      return toConnection(
+        rows,
+        page,
+        CURSOR,
+        (post) => post.id,
+        () => loaders.postCount.load(user.id),
+      );
     }) satisfies Resolver<{ id: number }, PageArgs>,
     postCount: ((user, _, { loaders }) => loaders.postCount.load(user.id)) satisfies Resolver<{ id: number }, unknown>,
   },

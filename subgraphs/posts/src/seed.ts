@@ -1,7 +1,32 @@
 import { insertChunked, random, SEED, seedOnce, seedTime, syncSequences, type Database } from '@crossfade/kit';
 import type { PostsDB } from './db-types.ts';
 
-const WORDS = ['new', 'track', 'mix', 'tonight', 'listening', 'to', 'this', 'on', 'repeat', 'live', 'set', 'vinyl', 'drop', 'remix', 'bass', 'chorus', 'studio', 'tour', 'album', 'demo', 'loop', 'beat', 'encore', 'playlist'];
+const WORDS = [
+  'new',
+  'track',
+  'mix',
+  'tonight',
+  'listening',
+  'to',
+  'this',
+  'on',
+  'repeat',
+  'live',
+  'set',
+  'vinyl',
+  'drop',
+  'remix',
+  'bass',
+  'chorus',
+  'studio',
+  'tour',
+  'album',
+  'demo',
+  'loop',
+  'beat',
+  'encore',
+  'playlist',
+];
 /** How many of the newest top-level posts get a guaranteed reply, and every second one a track. */
 export const FEED_GUARANTEE = 100;
 

@@ -50,7 +50,12 @@ export function createStore(db: Kysely<PostsDB>) {
   }
 
   async function countBy(column: 'reply_to_id' | 'author_id', ids: readonly number[]) {
-    return db.selectFrom('posts').select([`${column} as key`, (eb) => eb.fn.countAll<number>().as('count')]).where(column, 'in', ids).groupBy(column).execute() as Promise<{ key: number; count: number }[]>;
+    return db
+      .selectFrom('posts')
+      .select([`${column} as key`, (eb) => eb.fn.countAll<number>().as('count')])
+      .where(column, 'in', ids)
+      .groupBy(column)
+      .execute() as Promise<{ key: number; count: number }[]>;
   }
 
   async function existing(trx: Kysely<PostsDB>, id: number): Promise<Post> {
@@ -71,13 +76,22 @@ export function createStore(db: Kysely<PostsDB>) {
     },
 
     async recentPosts(page: Page): Promise<Post[]> {
-      let query = db.selectFrom('posts').select(postColumns).where('reply_to_id', 'is', null).orderBy('id', 'desc').limit(page.limit + 1);
+      let query = db
+        .selectFrom('posts')
+        .select(postColumns)
+        .where('reply_to_id', 'is', null)
+        .orderBy('id', 'desc')
+        .limit(page.limit + 1);
       if (page.afterKey !== null) query = query.where('id', '<', page.afterKey);
       return (await query.execute()).map(toPost);
     },
 
     async countTopLevel(): Promise<number> {
-      const row = await db.selectFrom('posts').select((eb) => eb.fn.countAll<number>().as('count')).where('reply_to_id', 'is', null).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('posts')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('reply_to_id', 'is', null)
+        .executeTakeFirstOrThrow();
       return Number(row.count);
     },
 
@@ -87,7 +101,12 @@ export function createStore(db: Kysely<PostsDB>) {
     postCounts: (ids: readonly number[]) => countBy('author_id', ids),
 
     async likeCounts(ids: readonly number[]) {
-      return db.selectFrom('likes').select(['post_id as key', (eb) => eb.fn.countAll<number>().as('count')]).where('post_id', 'in', ids).groupBy('post_id').execute();
+      return db
+        .selectFrom('likes')
+        .select(['post_id as key', (eb) => eb.fn.countAll<number>().as('count')])
+        .where('post_id', 'in', ids)
+        .groupBy('post_id')
+        .execute();
     },
 
     async likedBy(viewerId: number, ids: readonly number[]): Promise<number[]> {

@@ -16,7 +16,13 @@ const followConnection =
     const page = pageOf(args, 'follow');
     const rows = await loaders[which](page).load(user.id);
     const count = which === 'followers' ? loaders.followerCount : loaders.followingCount;
-    return toConnection(rows, page, 'follow', (row) => row.id, () => count.load(user.id));
+    return toConnection(
+      rows,
+      page,
+      'follow',
+      (row) => row.id,
+      () => count.load(user.id),
+    );
   };
 
 export const resolvers = {
@@ -34,13 +40,27 @@ export const resolvers = {
     }) satisfies Resolver<unknown, { id?: string | null; handle?: string | null }, unknown>,
     users: (async (_, args, { store }) => {
       const page = pageOf(args, 'user');
-      return toConnection(await store.listUsers(page), page, 'user', (user) => user.id, () => store.countUsers());
+      return toConnection(
+        await store.listUsers(page),
+        page,
+        'user',
+        (user) => user.id,
+        () => store.countUsers(),
+      );
     }) satisfies Resolver<unknown, PageArgs, unknown>,
   },
   Mutation: {
     createUser: ((_, { input }, { store }) => store.createUser(input)) satisfies Resolver<unknown, { input: CreateUserInput }, unknown>,
-    follow: ((_, { userId }, { viewer, store }) => store.setFollow(requireViewer(viewer), requireId(userId, 'userId'), true)) satisfies Resolver<unknown, { userId: string }, unknown>,
-    unfollow: ((_, { userId }, { viewer, store }) => store.setFollow(requireViewer(viewer), requireId(userId, 'userId'), false)) satisfies Resolver<unknown, { userId: string }, unknown>,
+    follow: ((_, { userId }, { viewer, store }) => store.setFollow(requireViewer(viewer), requireId(userId, 'userId'), true)) satisfies Resolver<
+      unknown,
+      { userId: string },
+      unknown
+    >,
+    unfollow: ((_, { userId }, { viewer, store }) => store.setFollow(requireViewer(viewer), requireId(userId, 'userId'), false)) satisfies Resolver<
+      unknown,
+      { userId: string },
+      unknown
+    >,
   },
   User: {
     __resolveReference: ((ref, { loaders }) => {

@@ -1,8 +1,50 @@
 import { insertChunked, random, SEED, seedOnce, seedTime, syncSequences, type Database } from '@crossfade/kit';
 import type { UsersDB } from './db-types.ts';
 
-const FIRST = ['ada', 'alan', 'grace', 'linus', 'barbara', 'ken', 'margaret', 'dennis', 'radia', 'edsger', 'frances', 'john', 'hedy', 'tim', 'sophie', 'donald', 'katherine', 'niklaus', 'joan', 'guido'];
-const LAST = ['lovelace', 'turing', 'hopper', 'torvalds', 'liskov', 'thompson', 'hamilton', 'ritchie', 'perlman', 'dijkstra', 'allen', 'backus', 'lamarr', 'lee', 'wilson', 'knuth', 'johnson', 'wirth', 'clarke', 'rossum'];
+const FIRST = [
+  'ada',
+  'alan',
+  'grace',
+  'linus',
+  'barbara',
+  'ken',
+  'margaret',
+  'dennis',
+  'radia',
+  'edsger',
+  'frances',
+  'john',
+  'hedy',
+  'tim',
+  'sophie',
+  'donald',
+  'katherine',
+  'niklaus',
+  'joan',
+  'guido',
+];
+const LAST = [
+  'lovelace',
+  'turing',
+  'hopper',
+  'torvalds',
+  'liskov',
+  'thompson',
+  'hamilton',
+  'ritchie',
+  'perlman',
+  'dijkstra',
+  'allen',
+  'backus',
+  'lamarr',
+  'lee',
+  'wilson',
+  'knuth',
+  'johnson',
+  'wirth',
+  'clarke',
+  'rossum',
+];
 /** The first seeded users have short, memorable handles for the docs and demos. */
 export const NAMED_USERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
 
@@ -14,7 +56,13 @@ export function seededUsers() {
     const last = rand.pick(LAST);
     const handle = NAMED_USERS[i] ?? `${first}_${last}${id}`;
     const displayName = NAMED_USERS[i] ? handle[0].toUpperCase() + handle.slice(1) : `${first[0].toUpperCase()}${first.slice(1)} ${last[0].toUpperCase()}${last.slice(1)}`;
-    return { id, handle, display_name: displayName, bio: rand.chance(0.6) ? `${first} plays ${rand.pick(['synths', 'guitar', 'drums', 'the cello', 'records'])}` : null, created_at: seedTime(id) };
+    return {
+      id,
+      handle,
+      display_name: displayName,
+      bio: rand.chance(0.6) ? `${first} plays ${rand.pick(['synths', 'guitar', 'drums', 'the cello', 'records'])}` : null,
+      created_at: seedTime(id),
+    };
   });
 }
 

@@ -45,7 +45,12 @@ export function createStore(db: Kysely<UsersDB>) {
   }
 
   async function counts(column: 'follower_id' | 'followee_id', ids: readonly number[]) {
-    return db.selectFrom('follows').select([`${column} as key`, (eb) => eb.fn.countAll<number>().as('count')]).where(column, 'in', ids).groupBy(column).execute();
+    return db
+      .selectFrom('follows')
+      .select([`${column} as key`, (eb) => eb.fn.countAll<number>().as('count')])
+      .where(column, 'in', ids)
+      .groupBy(column)
+      .execute();
   }
 
   return {
@@ -60,13 +65,20 @@ export function createStore(db: Kysely<UsersDB>) {
     },
 
     async listUsers(page: Page): Promise<User[]> {
-      let query = db.selectFrom('users').select(userColumns).orderBy('id', 'asc').limit(page.limit + 1);
+      let query = db
+        .selectFrom('users')
+        .select(userColumns)
+        .orderBy('id', 'asc')
+        .limit(page.limit + 1);
       if (page.afterKey !== null) query = query.where('id', '>', page.afterKey);
       return (await query.execute()).map(toUser);
     },
 
     async countUsers(): Promise<number> {
-      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
       return Number(row.count);
     },
 
