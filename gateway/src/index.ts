@@ -14,17 +14,11 @@ export interface RunningGateway {
   port: number;
   adminUrl: string;
   adminPort: number;
+  /** Graceful stop: finishes requests in flight (up to the shutdown timeout), then releases everything. */
   close(): Promise<void>;
 }
 
 const urlOf = (host: string | undefined, port: number, path: string) => `http://${host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost'}:${port}${path}`;
-
-function closeServer(server: import('node:http').Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
-}
 
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway')): Promise<RunningGateway> {
   const supergraph = await loadSupergraph(config.supergraphPath);
@@ -33,21 +27,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const signer = new ServiceTokenSigner(config.secrets.gatewaySecret);
   const layer = await createGraphQLLayer(config, supergraph, { logger, dispatcher, signer, metrics });
   const admin = await startAdminServer(config.adminPort, config.host, { metrics, logger });
-  const { server, port } = await startPublicServer(config, layer, supergraph, { logger, dispatcher });
-  const url = urlOf(config.host, port, '/graphql');
+  const publicServer = await startPublicServer(config, layer, { logger, dispatcher });
+  const url = urlOf(config.host, publicServer.port, '/graphql');
   const adminUrl = urlOf(config.host, admin.port, '/admin');
   logger.info({ url, adminUrl, supergraph: config.supergraphPath, subgraphs: supergraph.subgraphs.map((s) => s.name) }, 'gateway ready');
   let closing: Promise<void> | undefined;
   return {
     url,
-    port,
+    port: publicServer.port,
     adminUrl,
     adminPort: admin.port,
     close: () =>
       (closing ??= (async () => {
-        await closeServer(server);
+        await publicServer.close(config.shutdownTimeoutMs);
         await layer.apollo.stop();
-        await closeServer(admin.server);
+        await admin.close(1000);
         await dispatcher.close();
       })()),
   };

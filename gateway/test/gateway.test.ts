@@ -21,8 +21,8 @@ describe('configuration', () => {
   it('overrides routing URLs with SUBGRAPH_<NAME>_URL', () => {
     expect(subgraphUrlVariable('user-reviews.v2')).toBe('SUBGRAPH_USER_REVIEWS_V2_URL');
     const config = loadConfig([], { SUBGRAPH_POSTS_URL: 'http://posts.internal:8080/graphql' });
-    expect(config.subgraphUrls('posts')).toBe('http://posts.internal:8080/graphql');
-    expect(config.subgraphUrls('users')).toBeUndefined();
+    expect(config.subgraph('posts').url).toBe('http://posts.internal:8080/graphql');
+    expect(config.subgraph('users').url).toBeUndefined();
   });
 
   it('fails fast with one message naming each bad variable', () => {

@@ -184,7 +184,7 @@ describe.each(DIALECTS)('gateway over three subgraphs (%s)', (dialect) => {
       ['a cursor from nowhere', `{ recentPosts(after: "garbage") { totalCount } }`],
       ['a cursor of another connection', `{ recentPosts(after: "${Buffer.from('user:5').toString('base64url')}") { totalCount } }`],
       ['first over 100 on a nested connection', `{ user(id: "1") { posts(first: 1000) { totalCount } } }`],
-      ['topTracks over 100', `{ topTracks(first: 1000000000) { id } }`],
+      ['topTracks over 100', `{ topTracks(first: 101) { id } }`],
       ['both id and handle', `{ user(id: "1", handle: "alice") { id } }`],
     ])('answers %s with BAD_USER_INPUT', async (_, query) => {
       const response = await stack.query(query);

@@ -74,14 +74,14 @@ export async function postJson(url: string, payload: unknown, headers: Record<st
 }
 
 /** The three subgraphs and the gateway on port 0, composed in-process, on copies of the seeded databases. */
-export async function startStack(dialect: DialectName): Promise<Stack> {
+export async function startStack(dialect: DialectName, gatewayEnv: NodeJS.ProcessEnv = {}): Promise<Stack> {
   const started = await Promise.all((['users', 'posts', 'media'] as const).map((name) => startSubgraphCopy(name, dialect)));
   const subgraphs = Object.fromEntries(started.map((s) => [s.name, s])) as Record<SubgraphName, StartedCopy>;
   const { supergraphSdl } = composeSupergraph(defaultConfigPath, Object.fromEntries(started.map((s) => [s.name, s.url])));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossfade-stack-'));
   const supergraphPath = path.join(dir, 'supergraph.graphql');
   fs.writeFileSync(supergraphPath, supergraphSdl);
-  const gateway = await startGateway(loadConfig([], { GATEWAY_PORT: '0', HOST: '127.0.0.1', SUPERGRAPH_PATH: supergraphPath }), silent());
+  const gateway = await startGateway(loadConfig([], { GATEWAY_PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', SUPERGRAPH_PATH: supergraphPath, ...gatewayEnv }), silent());
   return {
     dialect,
     gateway,

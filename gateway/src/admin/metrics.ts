@@ -1,8 +1,6 @@
 import { HTTP_DURATION_BUCKETS, Metric } from '@crossfade/otel/names';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type FetchOutcome = 'ok' | 'graphql_error' | 'http_error' | 'timeout' | 'unavailable';
-
 /** The gateway's own counters: every request counts, whatever the trace sampling. */
 export function createGatewayMetrics() {
   const registry = new Registry();
@@ -22,6 +20,12 @@ export function createGatewayMetrics() {
       name: Metric.OPERATION_REQUESTS,
       help: 'GraphQL operations, by name, client and outcome',
       labelNames: ['operation', 'client', 'outcome'],
+      registers: [registry],
+    }),
+    supergraphReloads: new Counter({
+      name: 'crossfade_supergraph_reloads_total',
+      help: 'Supergraph file changes, by outcome (applied, invalid, unreadable)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     operationDuration: new Histogram({

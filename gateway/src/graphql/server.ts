@@ -2,49 +2,76 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { activeTrace, type ServiceTokenSigner, type Logger } from '@crossfade/kit';
-import type { GraphQLFormattedError } from 'graphql';
-import type { GatewayMetrics } from '../admin/metrics.ts';
-import { telemetryPlugin } from './plugins/telemetry.ts';
+import type { Logger, ServiceTokenSigner } from '@crossfade/kit';
 import type { Dispatcher } from 'undici';
+import type { GatewayMetrics } from '../admin/metrics.ts';
 import type { GatewayConfig } from '../config.ts';
 import { SubgraphDataSource } from '../subgraph-client/data-source.ts';
 import type { Supergraph } from '../supergraph/load.ts';
+import { watchSupergraph } from '../supergraph/watch.ts';
 import type { GatewayContext } from './context.ts';
+import { errorFormatter } from './errors.ts';
+import { operationLimits, operationResolutionPlugin } from './limits.ts';
+import { loadManifest, safelistPlugin } from './plugins/safelist.ts';
+import { telemetryPlugin } from './plugins/telemetry.ts';
 
 export interface GraphQLLayer {
   apollo: ApolloServer<GatewayContext>;
-  dataSources: Map<string, SubgraphDataSource>;
-}
-
-/** Every error a client sees carries the trace id of its request. */
-function withTraceId(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const traced = activeTrace();
-  return traced ? { ...formatted, extensions: { ...formatted.extensions, traceId: traced.traceId } } : formatted;
+  /** The data source of each subgraph of the supergraph being served. */
+  dataSources(): Map<string, SubgraphDataSource>;
+  /** The supergraph being served (it changes on reload). */
+  supergraph(): Supergraph;
 }
 
 export async function createGraphQLLayer(
   config: GatewayConfig,
-  supergraph: Supergraph,
+  initial: Supergraph,
   deps: { logger: Logger; dispatcher: Dispatcher; signer: ServiceTokenSigner; metrics: GatewayMetrics },
 ): Promise<GraphQLLayer> {
-  const dataSources = new Map<string, SubgraphDataSource>();
+  const manifest = config.safelistPath ? loadManifest(config.safelistPath) : undefined;
+  let current = initial;
+  let dataSources = new Map<string, SubgraphDataSource>();
+  // Each schema load builds its data sources afresh; the map is swapped once the load succeeds.
+  let building = new Map<string, SubgraphDataSource>();
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraph.sdl,
     logger: deps.logger,
+    supergraphSdl: async ({ update }) => {
+      const watcher = config.watchSupergraph
+        ? watchSupergraph(
+            config.supergraphPath,
+            current,
+            async (next) => {
+              building = new Map();
+              await update(next.sdl);
+              dataSources = building;
+              current = next;
+              deps.metrics.supergraphReloads.inc({ outcome: 'applied' });
+              deps.logger.info({ hash: next.hash, subgraphs: next.subgraphs.map((s) => s.name) }, 'supergraph reloaded');
+            },
+            { logger: deps.logger, onRejected: (reason) => deps.metrics.supergraphReloads.inc({ outcome: reason }) },
+          )
+        : undefined;
+      return { supergraphSdl: initial.sdl, cleanup: async () => watcher?.close() };
+    },
     buildService: ({ name, url }) => {
+      const settings = config.subgraph(name);
       const source = new SubgraphDataSource({
         name,
-        url: config.subgraphUrls(name) ?? url ?? '',
+        url: settings.url ?? url ?? '',
         dispatcher: deps.dispatcher,
         signer: deps.signer,
-        timeoutMs: config.subgraphTimeoutMs,
         metrics: deps.metrics,
+        forwardHeaders: config.forwardHeaders,
+        timeoutMs: settings.timeoutMs,
+        retries: config.retries,
+        consecutiveFailures: config.circuit.consecutiveFailures,
+        halfOpenAfterMs: config.circuit.halfOpenAfterMs,
       });
-      dataSources.set(name, source);
+      building.set(name, source);
       return source;
     },
   });
+  const limits = operationLimits(config.limits, config.secrets.production);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: deps.logger,
@@ -52,9 +79,20 @@ export async function createGraphQLLayer(
     // Stack traces stay in the logs: clients get the code and message only.
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
-    formatError: withTraceId,
-    plugins: [telemetryPlugin(deps), config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled()],
+    formatError: errorFormatter({ production: config.secrets.production, exposeSubgraphErrors: config.exposeSubgraphErrors }),
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    allowBatchedHttpRequests: config.limits.maxBatch > 0,
+    persistedQueries: config.apq ? {} : false,
+    plugins: [
+      telemetryPlugin(deps),
+      ...limits.plugins,
+      operationResolutionPlugin,
+      ...(manifest ? [safelistPlugin(manifest)] : []),
+      config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+    ],
   });
   await apollo.start();
-  return { apollo, dataSources };
+  dataSources = building;
+  return { apollo, dataSources: () => dataSources, supergraph: () => current };
 }

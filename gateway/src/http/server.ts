@@ -1,16 +1,11 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { bearerToken, handleGraphQL, pathOf, sendJson, verifyViewerToken, type Logger, sendGraphQLError } from '@crossfade/kit';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerToken, createViewerVerifier, handleGraphQL, pathOf, sendGraphQLError, sendJson, serveHttp, type HttpService, type Logger, type Viewer } from '@crossfade/kit';
+import type { GraphQLError } from 'graphql';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import type { GraphQLLayer } from '../graphql/server.ts';
-import type { Supergraph } from '../supergraph/load.ts';
-
-export interface PublicServer {
-  server: http.Server;
-  port: number;
-}
+import { cors, overloaded, rateLimiter, tooManyRequests } from './guards.ts';
 
 const PROBE_TIMEOUT_MS = 500;
 
@@ -24,25 +19,22 @@ async function probe(dispatcher: Dispatcher, url: string): Promise<'up' | 'down'
   }
 }
 
-/** The public port: /graphql, /health and /ready. */
-export async function startPublicServer(
-  config: GatewayConfig,
-  layer: GraphQLLayer,
-  supergraph: Supergraph,
-  deps: { logger: Logger; dispatcher: Dispatcher },
-): Promise<PublicServer> {
-  const { secrets } = config;
-  const context = async (req: IncomingMessage): Promise<GatewayContext> => {
-    const token = bearerToken(req.headers.authorization);
-    return { viewer: token ? await verifyViewerToken(token, secrets.jwtSecret) : null, headers: req.headers, fetches: [] };
-  };
+/** The public port: /graphql, /health and /ready, behind CORS, load shedding, authentication and rate limiting. */
+export async function startPublicServer(config: GatewayConfig, layer: GraphQLLayer, deps: { logger: Logger; dispatcher: Dispatcher }): Promise<HttpService> {
+  const verifyViewer = createViewerVerifier(config.secrets);
+  const corsCheck = cors(config.corsOrigins);
+  const limit = rateLimiter(config.rateLimitPerMinute);
+  const viewers = new WeakMap<IncomingMessage, Viewer | null>();
+  let operations = 0;
 
   async function ready(res: ServerResponse) {
+    const supergraph = layer.supergraph();
     const subgraphs = await Promise.all(
-      [...layer.dataSources.values()].map(async (source) => ({
+      [...layer.dataSources().values()].map(async (source) => ({
         name: source.name,
         url: source.options.url,
         health: await probe(deps.dispatcher, source.options.url),
+        circuit: source.circuit,
         lastRequest: source.state,
       })),
     );
@@ -50,26 +42,53 @@ export async function startPublicServer(
     sendJson(res, 200, { status: 'ready', supergraph: { path: config.supergraphPath, hash: supergraph.hash }, subgraphs });
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse) {
-    const path = pathOf(req);
-    if (path === '/graphql' || path === '/') return handleGraphQL(req, res, { server: layer.apollo, bodyLimit: config.bodyLimit, context });
-    if (path === '/health') return sendJson(res, 200, { status: 'ok' });
-    if (path === '/ready') return ready(res);
-    req.resume();
-    return sendJson(res, 404, { error: `no route for ${path}; GraphQL is served at /graphql` });
+  async function graphql(req: IncomingMessage, res: ServerResponse) {
+    let viewer: Viewer | null = null;
+    try {
+      const token = bearerToken(req.headers.authorization);
+      if (token) viewer = await verifyViewer(token);
+    } catch (error) {
+      req.resume();
+      if ((error as GraphQLError).extensions?.code === 'UNAUTHENTICATED') return sendGraphQLError(res, 401, (error as Error).message, 'UNAUTHENTICATED');
+      throw error;
+    }
+    if (limit) {
+      const wait = await limit(viewer ? `user:${viewer.id}` : `ip:${req.socket.remoteAddress}`);
+      if (wait > 0) {
+        req.resume();
+        return tooManyRequests(res, wait);
+      }
+    }
+    viewers.set(req, viewer);
+    await handleGraphQL(req, res, { server: layer.apollo, bodyLimit: config.bodyLimit, maxBatch: config.limits.maxBatch, context });
   }
 
-  const server = http.createServer((req, res) => {
-    route(req, res).catch((error) => {
-      deps.logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
-      else res.destroy();
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  return { server, port: (server.address() as AddressInfo).port };
+  const context = async (req: IncomingMessage): Promise<GatewayContext> => ({ viewer: viewers.get(req) ?? null, headers: req.headers, fetches: [] });
+
+  return serveHttp(
+    config.port,
+    config.host,
+    async (req, res) => {
+      if (corsCheck(req, res)) return;
+      const path = pathOf(req);
+      if (path === '/graphql' || path === '/') {
+        // Shed load at once rather than queueing without end.
+        if (config.maxInflight > 0 && operations >= config.maxInflight) {
+          req.resume();
+          return overloaded(res);
+        }
+        operations++;
+        try {
+          return await graphql(req, res);
+        } finally {
+          operations--;
+        }
+      }
+      req.resume();
+      if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/ready') return ready(res);
+      return sendJson(res, 404, { error: `no route for ${path}; GraphQL is served at /graphql` });
+    },
+    deps.logger,
+  );
 }

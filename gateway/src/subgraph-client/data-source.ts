@@ -2,56 +2,59 @@ import { SERVICE_TOKEN_HEADER, type ServiceTokenSigner } from '@crossfade/kit';
 import { Attr } from '@crossfade/otel/names';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { trace } from '@opentelemetry/api';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
-import type { FetchOutcome, GatewayMetrics } from '../admin/metrics.ts';
+import type { GatewayMetrics } from '../admin/metrics.ts';
 import type { GatewayContext } from '../graphql/context.ts';
+import { ConnectionFailure, createResilience, SubgraphFailure, type FetchOutcome, type ResilienceSettings } from './resilience.ts';
 
 export type SubgraphState = { kind: 'unknown' } | { kind: 'up'; at: number } | { kind: 'down'; at: number; error: string };
 
-export interface SubgraphClientOptions {
+export interface SubgraphClientOptions extends ResilienceSettings {
   name: string;
   url: string;
   dispatcher: Dispatcher;
   signer: ServiceTokenSigner;
-  timeoutMs: number;
   metrics: GatewayMetrics;
+  /** Client headers a subgraph may see (lower case); everything else stays at the gateway. */
+  forwardHeaders: string[];
 }
-
-/** Client headers a subgraph may see; everything else stays at the gateway. */
-const FORWARDED_HEADERS = ['authorization', 'accept-language', 'x-request-id'] as const;
 
 type SubgraphResponse = { data?: Record<string, unknown> | null; errors?: GraphQLError[]; extensions?: Record<string, unknown> };
 
-class SubgraphFailure extends GraphQLError {
-  constructor(
-    readonly outcome: FetchOutcome,
-    code: 'SUBGRAPH_UNAVAILABLE' | 'GATEWAY_TIMEOUT',
-    serviceName: string,
-    message: string,
-  ) {
-    super(message, { extensions: { code, serviceName } });
-  }
+const isMutation = (query: string) => /^\s*mutation\b/.test(query);
+
+/** Errors undici raises when no answer started: the request may be sent again (for a query). */
+function isConnectionError(error: unknown): boolean {
+  if (error instanceof undiciErrors.SocketError || error instanceof undiciErrors.ClientClosedError || error instanceof undiciErrors.ConnectTimeoutError) return true;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_SOCKET';
 }
 
 /**
- * The gateway's own data source: one keep-alive HTTP pool per subgraph (undici), the service
- * token on every request, an allowlist of client headers, a timeout, failures turned into coded
- * errors that name the subgraph, and metrics and timings for every fetch.
+ * The gateway's own data source: one keep-alive HTTP pool per subgraph (undici), the service token on
+ * every request, an allowlist of client headers, a timeout, a circuit breaker and retries for queries,
+ * failures turned into coded errors that name the subgraph, and metrics and timings for every fetch.
  */
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   state: SubgraphState = { kind: 'unknown' };
   readonly #origin: string;
   readonly #path: string;
+  readonly #resilience: ReturnType<typeof createResilience>;
 
   constructor(readonly options: SubgraphClientOptions) {
     const url = new URL(options.url);
     this.#origin = url.origin;
     this.#path = url.pathname + url.search;
+    this.#resilience = createResilience(options.name, options);
   }
 
   get name() {
     return this.options.name;
+  }
+
+  get circuit() {
+    return this.#resilience.circuit;
   }
 
   async process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
@@ -62,12 +65,17 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     metrics.subgraphInflight.inc({ subgraph: name });
     let outcome: FetchOutcome = 'ok';
     try {
-      const response = await this.#send(request.query!, request.variables, request.operationName, context?.headers);
+      const query = request.query!;
+      const body = JSON.stringify({ query, variables: request.variables, operationName: request.operationName });
+      const headers = await this.#headers(context?.headers);
+      const response = await this.#resilience.execute(isMutation(query), (signal) => this.#send(body, headers, signal));
       if (response.errors?.length) outcome = 'graphql_error';
+      this.state = { kind: 'up', at: Date.now() };
       return response;
     } catch (error) {
       outcome = error instanceof SubgraphFailure ? error.outcome : 'unavailable';
-      throw error;
+      this.state = { kind: 'down', at: Date.now(), error: (error as Error).message };
+      throw error instanceof SubgraphFailure ? error : new SubgraphFailure('unavailable', name, `subgraph "${name}" is unavailable`);
     } finally {
       const end = performance.now();
       metrics.subgraphInflight.dec({ subgraph: name });
@@ -77,44 +85,32 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     }
   }
 
-  async #send(
-    query: string,
-    variables: Record<string, unknown> | undefined,
-    operationName: string | undefined,
-    incoming: GatewayContext['headers'] | undefined,
-  ): Promise<SubgraphResponse> {
-    const { name, dispatcher, signer, timeoutMs } = this.options;
+  async #headers(incoming: GatewayContext['headers'] | undefined): Promise<Record<string, string>> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
-      [SERVICE_TOKEN_HEADER]: await signer.token(),
+      [SERVICE_TOKEN_HEADER]: await this.options.signer.token(),
     };
     if (incoming) {
-      for (const header of FORWARDED_HEADERS) {
+      for (const header of this.options.forwardHeaders) {
         const value = incoming[header];
         if (typeof value === 'string') headers[header] = value;
       }
     }
+    return headers;
+  }
+
+  async #send(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<SubgraphResponse> {
     let status: number;
     let text: string;
     try {
-      const response = await dispatcher.request({
-        origin: this.#origin,
-        path: this.#path,
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ query, variables, operationName }),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
+      const response = await this.options.dispatcher.request({ origin: this.#origin, path: this.#path, method: 'POST', headers, body, signal });
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
-      const timedOut = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
-      this.state = { kind: 'down', at: Date.now(), error: (error as Error).message };
-      throw timedOut
-        ? new SubgraphFailure('timeout', 'GATEWAY_TIMEOUT', name, `subgraph "${name}" did not answer within ${timeoutMs} ms`)
-        : new SubgraphFailure('unavailable', 'SUBGRAPH_UNAVAILABLE', name, `subgraph "${name}" is unavailable`);
+      if (signal.aborted) throw error;
+      if (isConnectionError(error)) throw new ConnectionFailure((error as Error).message);
+      throw new SubgraphFailure('unavailable', this.name, `subgraph "${this.name}" is unavailable`);
     }
     let parsed: SubgraphResponse | undefined;
     try {
@@ -123,10 +119,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       parsed = undefined;
     }
     if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !('errors' in parsed))) {
-      this.state = { kind: 'down', at: Date.now(), error: `HTTP ${status}: not a GraphQL response` };
-      throw new SubgraphFailure('http_error', 'SUBGRAPH_UNAVAILABLE', name, `subgraph "${name}" answered HTTP ${status} without a GraphQL response`);
+      throw new SubgraphFailure('http_error', this.name, `subgraph "${this.name}" answered HTTP ${status} without a GraphQL response`);
     }
-    this.state = status >= 500 ? { kind: 'down', at: Date.now(), error: `HTTP ${status}` } : { kind: 'up', at: Date.now() };
     return parsed;
   }
 }

@@ -1,4 +1,4 @@
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { createRemoteJWKSet, SignJWT, jwtVerify, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import { unauthenticated } from './errors.ts';
 
 export interface Viewer {
@@ -37,25 +37,36 @@ export function bearerToken(header: string | null | undefined): string | undefin
   return match[1];
 }
 
-/**
- * Verifies a viewer token (HS256 only, `exp` and `sub` required).
- * Throws an UNAUTHENTICATED GraphQL error that says why, never the token itself.
- */
-export async function verifyViewerToken(token: string, secret: string): Promise<Viewer> {
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+
+async function verifyWith(token: string, key: Uint8Array | JWTVerifyGetKey, algorithms: string[]): Promise<Viewer> {
   try {
-    const { payload } = await jwtVerify(token, hmacKey(secret), {
-      algorithms: ['HS256'],
-      requiredClaims: ['exp', 'sub'],
-    });
-    if (typeof payload.sub !== 'string' || !/^[1-9][0-9]{0,15}$/.test(payload.sub)) {
-      throw unauthenticated('token subject is not a user id');
-    }
+    const { payload } = await jwtVerify(token, key as Uint8Array, { algorithms, requiredClaims: ['exp', 'sub'] });
+    if (typeof payload.sub !== 'string' || !/^[1-9][0-9]{0,9}$/.test(payload.sub)) throw unauthenticated('token subject is not a user id');
     return { id: payload.sub };
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthenticated('token expired');
     if (error instanceof joseErrors.JOSEError) throw unauthenticated(`invalid token (${error.code})`);
     throw error;
   }
+}
+
+/**
+ * Verifies a viewer token signed with the shared secret (HS256 only, so `alg: none` and algorithm
+ * confusion fail; `exp` and a numeric `sub` required). Throws UNAUTHENTICATED saying why, never the token.
+ */
+export function verifyViewerToken(token: string, secret: string): Promise<Viewer> {
+  return verifyWith(token, hmacKey(secret), ['HS256']);
+}
+
+/**
+ * The viewer-token check a service uses: against a JWKS URL when one is configured (keys are fetched
+ * and refreshed by kid, so rotation needs no restart), else against the shared secret.
+ */
+export function createViewerVerifier(options: { jwtSecret: string; jwksUrl?: string }): (token: string) => Promise<Viewer> {
+  if (!options.jwksUrl) return (token) => verifyViewerToken(token, options.jwtSecret);
+  const keys = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5000 });
+  return (token) => verifyWith(token, keys, ASYMMETRIC);
 }
 
 /** Signs and caches the gateway's short-lived service token, renewing it at half its lifetime. */

@@ -13,17 +13,19 @@ export const secretsSchema = z
   .object({
     NODE_ENV: z.string().default('development'),
     JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    JWT_JWKS_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
     GATEWAY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
-    for (const name of ['JWT_SECRET', 'GATEWAY_SECRET'] as const) {
-      if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when NODE_ENV=production' });
-    }
+    if (!env.JWT_SECRET && !env.JWT_JWKS_URL) ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production (or set JWT_JWKS_URL)' });
+    if (!env.GATEWAY_SECRET) ctx.addIssue({ code: 'custom', path: ['GATEWAY_SECRET'], message: 'is required when NODE_ENV=production' });
   })
   .transform((env) => ({
     production: env.NODE_ENV === 'production',
     jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
+    /** Viewer tokens are verified against this key set instead of the shared secret when set. */
+    jwksUrl: env.JWT_JWKS_URL,
     gatewaySecret: env.GATEWAY_SECRET ?? DEV_GATEWAY_SECRET,
   }));
 

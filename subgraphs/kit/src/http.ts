@@ -102,6 +102,8 @@ export interface GraphQLHandlerOptions<C extends BaseContext> {
   context: (req: IncomingMessage) => ReturnType<ContextThunk<C>>;
   /** Headers added to every GraphQL response. */
   responseHeaders?: (req: IncomingMessage) => Record<string, string> | undefined;
+  /** Operations allowed in one batched request (an array body). */
+  maxBatch?: number;
 }
 
 /** Hands one HTTP request to Apollo Server and writes its answer. */

@@ -10,3 +10,4 @@ export * from './seed.ts';
 export * from './server.ts';
 export * from './subgraph.ts';
 export * from './telemetry.ts';
+export * from './lifecycle.ts';

@@ -1,19 +1,20 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import fs from 'node:fs';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLFormattedError } from 'graphql';
-import { bearerToken, SERVICE_TOKEN_HEADER, ServiceTokenVerifier, verifyViewerToken, type Viewer } from './auth.ts';
+import { bearerToken, createViewerVerifier, SERVICE_TOKEN_HEADER, ServiceTokenVerifier, type Viewer } from './auth.ts';
 import type { Database } from './db.ts';
 import { handleGraphQL, pathOf, sendGraphQLError, sendJson } from './http.ts';
+import { serveHttp } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 import { metrics, registry } from './telemetry.ts';
 
 export interface Secrets {
   jwtSecret: string;
+  jwksUrl?: string;
   gatewaySecret: string;
   production: boolean;
 }
@@ -39,6 +40,8 @@ export interface SubgraphServerOptions<C extends BaseContext> {
   /** Benchmark only: answer callers without the gateway's service token. */
   acceptAnyCaller?: boolean;
   bodyLimit?: number;
+  /** How long a stop waits for requests in flight. */
+  shutdownTimeoutMs?: number;
 }
 
 export interface RunningSubgraph {
@@ -75,9 +78,10 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
   const verifier = new ServiceTokenVerifier(secrets.gatewaySecret);
   if (options.acceptAnyCaller) logger.warn('SUBGRAPHS_ACCEPT_ANY_CALLER is on: the service token is not checked (benchmark only)');
 
+  const verifyViewer = createViewerVerifier(secrets);
   const context = async (req: IncomingMessage): Promise<C> => {
     const token = bearerToken(req.headers.authorization);
-    const viewer = token ? await verifyViewerToken(token, secrets.jwtSecret) : null;
+    const viewer = token ? await verifyViewer(token) : null;
     return options.createContext(viewer);
   };
 
@@ -96,26 +100,22 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
     await handleGraphQL(req, res, { server: apollo, bodyLimit: options.bodyLimit ?? 1024 * 1024, context });
   }
 
-  const server = http.createServer((req, res) => {
-    const path = pathOf(req);
-    const route_ = ROUTES.has(path) ? path : 'other';
-    const timer = metrics.httpDuration.startTimer({ route: route_ });
-    res.once('finish', () => {
-      timer();
-      metrics.httpRequests.inc({ route: route_, status: `${Math.floor(res.statusCode / 100)}xx` });
-    });
-    route(req, res, path).catch((error) => {
-      logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
-      else res.destroy();
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const actualPort = (server.address() as AddressInfo).port;
+  const service = await serveHttp(
+    port,
+    host,
+    async (req, res) => {
+      const path = pathOf(req);
+      const label = ROUTES.has(path) ? path : 'other';
+      const timer = metrics.httpDuration.startTimer({ route: label });
+      res.once('finish', () => {
+        timer();
+        metrics.httpRequests.inc({ route: label, status: `${Math.floor(res.statusCode / 100)}xx` });
+      });
+      await route(req, res, path);
+    },
+    logger,
+  );
+  const actualPort = service.port;
   const url = `http://${host && host !== '0.0.0.0' ? host : 'localhost'}:${actualPort}/graphql`;
   logger.info({ url, database: options.database.location }, `${options.name} subgraph ready`);
   let closing: Promise<void> | undefined;
@@ -125,10 +125,7 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
     port: actualPort,
     close: () =>
       (closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        await service.close(options.shutdownTimeoutMs ?? 10_000);
         await apollo.stop();
         await options.database.close();
       })()),

@@ -30,6 +30,7 @@ export interface StartOptions {
   logger?: Logger;
   seed?: boolean;
   acceptAnyCaller?: boolean;
+  shutdownTimeoutMs?: number;
 }
 
 export interface StartedSubgraph<DB> extends RunningSubgraph {
@@ -56,6 +57,7 @@ export async function startSubgraph<DB, C extends BaseContext>(definition: Subgr
         secrets: options.secrets,
         logger,
         acceptAnyCaller: options.acceptAnyCaller,
+        shutdownTimeoutMs: options.shutdownTimeoutMs,
         createContext: (viewer) => definition.createContext(database, viewer),
       },
       options.port ?? definition.defaultPort,
@@ -84,6 +86,7 @@ export async function runSubgraph<DB, C extends BaseContext>(definition: Subgrap
           DATABASE_URL: z.string().optional(),
           DATA_DIR: z.string().default('data'),
           SUBGRAPHS_ACCEPT_ANY_CALLER: z.enum(['0', '1', 'true', 'false', '']).default('0'),
+          SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
         })
         .and(secretsSchema),
     );
@@ -103,6 +106,7 @@ export async function runSubgraph<DB, C extends BaseContext>(definition: Subgrap
     secrets: config,
     logger,
     acceptAnyCaller: ['1', 'true'].includes(config.SUBGRAPHS_ACCEPT_ANY_CALLER),
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   }).catch((error) => {
     logger.fatal({ err: error }, `${definition.name} failed to start: ${(error as Error).message}`);
     process.exit(1);

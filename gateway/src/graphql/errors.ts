@@ -1,0 +1,60 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import { activeTrace } from '@crossfade/kit';
+import type { GraphQLFormattedError } from 'graphql';
+import { limitMessage, OPERATION_LIMIT_EXCEEDED } from './limits.ts';
+
+/** Codes whose messages are written for clients; anything else may carry internals. */
+const CLIENT_SAFE = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  OPERATION_LIMIT_EXCEEDED,
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_NOT_ALLOWED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'SUBGRAPH_UNAVAILABLE',
+  'GATEWAY_TIMEOUT',
+  'RATE_LIMITED',
+  'OVERLOADED',
+]);
+
+export interface ErrorPolicy {
+  production: boolean;
+  exposeSubgraphErrors: boolean;
+}
+
+/**
+ * Shapes every error a client sees: limit errors get OPERATION_LIMIT_EXCEEDED; in production,
+ * internal errors (and subgraph errors unless exposed) keep only a generic message, their code and
+ * the subgraph's name; every error carries the trace id of its request.
+ */
+export function errorFormatter(policy: ErrorPolicy) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const traced = activeTrace();
+    const trace = traced ? { traceId: traced.traceId } : {};
+    const limit = limitMessage(unwrapResolverError(error));
+    if (limit) return { message: limit, ...(formatted.locations && { locations: formatted.locations }), extensions: { code: OPERATION_LIMIT_EXCEEDED, ...trace } };
+
+    const extensions = formatted.extensions ?? {};
+    const code = typeof extensions.code === 'string' ? extensions.code : 'INTERNAL_SERVER_ERROR';
+    const fromSubgraph = typeof extensions.serviceName === 'string';
+    const mask = policy.production && (fromSubgraph ? !policy.exposeSubgraphErrors && !CLIENT_SAFE.has(code) : !CLIENT_SAFE.has(code));
+    if (mask) {
+      return {
+        message: 'Internal server error',
+        ...(formatted.path && { path: formatted.path }),
+        extensions: { code: 'INTERNAL_SERVER_ERROR', ...(fromSubgraph && { serviceName: extensions.serviceName }), ...trace },
+      };
+    }
+    if (fromSubgraph && !policy.exposeSubgraphErrors) {
+      // A client-safe subgraph error: its message and code, not the subgraph's other extensions.
+      return { ...formatted, extensions: { code, serviceName: extensions.serviceName, ...trace } };
+    }
+    return { ...formatted, extensions: { ...extensions, code, ...trace } };
+  };
+}

@@ -1,0 +1,72 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sendGraphQLError } from './http.ts';
+import type { Logger } from './logger.ts';
+
+export interface HttpService {
+  server: http.Server;
+  port: number;
+  /** Requests being answered now. */
+  inflight(): number;
+  /**
+   * Graceful stop: no new connections, keep-alive connections closed as their answers finish,
+   * in-flight requests given up to `timeoutMs`, then whatever is left is cut.
+   */
+  close(timeoutMs: number): Promise<void>;
+}
+
+/** An HTTP server around an async handler: a failure becomes a 500 without internals, never a crash. */
+export async function serveHttp(
+  port: number,
+  host: string | undefined,
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  logger: Logger,
+): Promise<HttpService> {
+  let inflight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+  const server = http.createServer((req, res) => {
+    inflight++;
+    if (draining) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      if (--inflight === 0) drained?.();
+    });
+    handler(req, res).catch((error) => {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    inflight: () => inflight,
+    close: (timeoutMs) =>
+      (closing ??= new Promise<void>((resolve) => {
+        draining = true;
+        const closed = new Promise<void>((done) => server.close(() => done()));
+        server.closeIdleConnections();
+        const idle = inflight === 0 ? Promise.resolve() : new Promise<void>((done) => (drained = done));
+        const timer = setTimeout(() => {
+          logger.warn({ inflight }, `requests still in flight after ${timeoutMs} ms: closing their connections`);
+          server.closeAllConnections();
+        }, timeoutMs);
+        void idle
+          .then(() => {
+            clearTimeout(timer);
+            server.closeIdleConnections();
+            return closed;
+          })
+          .then(() => resolve());
+      })),
+  };
+}
