@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, parseEnv, port, secretsSchema, type Secrets } from '@crossfade/kit';
+import { PER_SUBGRAPH_FLAGS, settingsFrom, type SettingsInput } from '@crossfade/otel/advisor';
 import { z } from 'zod';
 
 export interface OperationLimits {
@@ -47,6 +48,8 @@ export interface GatewayConfig {
   /** A manifest of allowed operations: anything else is OPERATION_NOT_ALLOWED. */
   safelistPath?: string;
   shutdownTimeoutMs: number;
+  /** The scaling advisor's per-subgraph settings (SCALING_*), in its own terms. */
+  scaling: SettingsInput;
 }
 
 /** SUBGRAPH_<NAME>_URL: the subgraph name upper-cased, every other character turned into `_`. */
@@ -112,6 +115,22 @@ function subgraphSettings(env: NodeJS.ProcessEnv, defaultTimeoutMs: number) {
   });
 }
 
+/** SCALING_REPLICAS=users=2,posts=3, SCALING_TARGET_CONCURRENCY=10, ...: the advisor CLI's flags as variables. */
+function scalingSettings(env: NodeJS.ProcessEnv): SettingsInput {
+  const values: Record<string, string[]> = {};
+  for (const flag of Object.keys(PER_SUBGRAPH_FLAGS)) {
+    const variable = `SCALING_${flag.toUpperCase().replace(/-/g, '_')}`;
+    if (env[variable]) values[flag] = [env[variable]!];
+  }
+  try {
+    return settingsFrom(values);
+  } catch (error) {
+    throw new ConfigError(
+      `invalid configuration:\n  SCALING_*: ${(error as Error).message.replace(/--([a-z-]+)/, (_, flag: string) => `SCALING_${flag.toUpperCase().replace(/-/g, '_')}`)}`,
+    );
+  }
+}
+
 export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let values: { supergraph?: string };
   try {
@@ -151,5 +170,6 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     apq: parsed.APQ,
     safelistPath: parsed.PERSISTED_OPERATIONS_PATH || undefined,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    scaling: scalingSettings(env),
   };
 }

@@ -1,5 +1,6 @@
 import { createLogger, ServiceTokenSigner, type Logger } from '@crossfade/kit';
 import { Agent } from 'undici';
+import { createAdvisor, registerAdvisorMetrics } from '@crossfade/otel/advisor';
 import { createGatewayMetrics } from './admin/metrics.ts';
 import { startAdminServer } from './admin/server.ts';
 import type { GatewayConfig } from './config.ts';
@@ -23,10 +24,19 @@ const urlOf = (host: string | undefined, port: number, path: string) => `http://
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway')): Promise<RunningGateway> {
   const supergraph = await loadSupergraph(config.supergraphPath);
   const metrics = createGatewayMetrics();
+  const advisor = createAdvisor({
+    subgraphs: supergraph.subgraphs.map((s) => s.name),
+    ...config.scaling,
+    onError: (error, where) => logger.warn({ err: error, where }, 'scaling advisor failure (requests are unaffected)'),
+  });
+  registerAdvisorMetrics(advisor, metrics.registry);
+  // Samples the history off the request path.
+  const ticker = setInterval(() => advisor.tick(), 1000);
+  ticker.unref();
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
   const signer = new ServiceTokenSigner(config.secrets.gatewaySecret);
-  const layer = await createGraphQLLayer(config, supergraph, { logger, dispatcher, signer, metrics });
-  const admin = await startAdminServer(config.adminPort, config.host, { metrics, logger });
+  const layer = await createGraphQLLayer(config, supergraph, { logger, dispatcher, signer, metrics, advisor });
+  const admin = await startAdminServer(config.adminPort, config.host, { metrics, logger, advisor });
   const publicServer = await startPublicServer(config, layer, { logger, dispatcher });
   const url = urlOf(config.host, publicServer.port, '/graphql');
   const adminUrl = urlOf(config.host, admin.port, '/admin');
@@ -40,6 +50,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     close: () =>
       (closing ??= (async () => {
         await publicServer.close(config.shutdownTimeoutMs);
+        clearInterval(ticker);
         await layer.apollo.stop();
         await admin.close(1000);
         await dispatcher.close();

@@ -16,7 +16,10 @@ async function rowCounts(stack: Stack): Promise<Record<string, number>> {
   for (const [name, tables] of Object.entries(TABLES)) {
     const db = stack.subgraphs[name as keyof typeof TABLES].database.db as Kysely<any>;
     for (const table of tables) {
-      const row = (await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()) as { n: number | string };
+      const row = (await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()) as { n: number | string };
       counts[`${name}.${table}`] = Number(row.n);
     }
   }
@@ -35,7 +38,11 @@ async function send(url: string, init: RequestInit): Promise<Answer> {
   return { status: response.status, codes, text };
 }
 
-const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const sign = (secret: string, claims: (jwt: SignJWT) => SignJWT) => claims(new SignJWT({}).setProtectedHeader({ alg: 'HS256' })).sign(new TextEncoder().encode(secret));
 const nested = (depth: number) => `{ ${'user(id: "1") { followers(first: 1) { edges { node { '.repeat(Math.ceil(depth / 4))}id${' } } } }'.repeat(Math.ceil(depth / 4))} }`;
@@ -50,36 +57,84 @@ describe('bad input: a 4xx or a coded error, the process up, nothing written', (
   afterAll(() => stack?.close());
 
   const cases: [string, (url: string) => Promise<Answer>, { status?: number | number[]; code?: string | string[] }][] = [
-    ['malformed JSON', (url) => send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ me { id } "' }), { status: 400, code: 'BAD_REQUEST' }],
+    [
+      'malformed JSON',
+      (url) => send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ me { id } "' }),
+      { status: 400, code: 'BAD_REQUEST' },
+    ],
     ['an empty body', (url) => send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }), { status: 400, code: 'BAD_REQUEST' }],
     ['a wrong content type', (url) => send(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ me { id } }"}' }), { status: 400 }],
-    ['a body that is not UTF-8', (url) => send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }), { status: 400, code: 'BAD_REQUEST' }],
+    [
+      'a body that is not UTF-8',
+      (url) => send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }),
+      { status: 400, code: 'BAD_REQUEST' },
+    ],
     ['a missing query', (url) => send(url, json({ variables: {} })), { status: 400, code: 'BAD_REQUEST' }],
     ['a query that is not a string', (url) => send(url, json({ query: 42 })), { status: 400, code: 'BAD_REQUEST' }],
     ['variables that are not an object', (url) => send(url, json({ query: '{ me { id } }', variables: 'x' })), { status: 400, code: 'BAD_REQUEST' }],
     ['a syntax error', (url) => send(url, json({ query: '{ me { id ' })), { status: 400, code: 'GRAPHQL_PARSE_FAILED' }],
     ['an unknown field', (url) => send(url, json({ query: '{ me { password } }' })), { status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }],
-    ['a GET mutation', (url) => send(`${url}?query=${encodeURIComponent('mutation { createUser(input: { handle: "getter", displayName: "G" }) { id } }')}`, { headers: { 'apollo-require-preflight': 'true' } }), { status: 405 }],
+    [
+      'a GET mutation',
+      (url) =>
+        send(`${url}?query=${encodeURIComponent('mutation { createUser(input: { handle: "getter", displayName: "G" }) { id } }')}`, {
+          headers: { 'apollo-require-preflight': 'true' },
+        }),
+      { status: 405 },
+    ],
     ['a GET without a CSRF-safe header', (url) => send(`${url}?query=${encodeURIComponent('{ me { id } }')}`, {}), { status: 400 }],
     ['a 2 MB query', (url) => send(url, json({ query: `{ me { id } }${' '.repeat(2 * 1024 * 1024)}` })), { status: 413, code: 'PAYLOAD_TOO_LARGE' }],
     ['a 10 MB body', (url) => send(url, json({ query: '{ me { id } }', variables: { pad: 'x'.repeat(10 * 1024 * 1024) } })), { status: 413, code: 'PAYLOAD_TOO_LARGE' }],
     ['a query 50 levels deep', (url) => send(url, json({ query: nested(50) })), { status: 400, code: 'OPERATION_LIMIT_EXCEEDED' }],
-    ['1,000 aliases', (url) => send(url, json({ query: `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: me { id }`).join(' ')} }` })), { status: 400, code: 'OPERATION_LIMIT_EXCEEDED' }],
+    [
+      '1,000 aliases',
+      (url) => send(url, json({ query: `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: me { id }`).join(' ')} }` })),
+      { status: 400, code: 'OPERATION_LIMIT_EXCEEDED' },
+    ],
     ['10,000 tokens', (url) => send(url, json({ query: `{ me { ${'id '.repeat(10_000)}} }` })), { status: 400, code: 'OPERATION_LIMIT_EXCEEDED' }],
     ['100 directives', (url) => send(url, json({ query: `{ me { id ${'@include(if: true) '.repeat(100)}} }` })), { status: 400, code: 'OPERATION_LIMIT_EXCEEDED' }],
     ['a batch of 1,000 operations', (url) => send(url, json(Array.from({ length: 1000 }, () => ({ query: '{ me { id } }' })))), { status: 400 }],
     ['an unknown operationName', (url) => send(url, json({ query: 'query A { me { id } }', operationName: 'B' })), { status: 400 }],
-    ['variables of the wrong type', (url) => send(url, json({ query: 'query($n: Int) { recentPosts(first: $n) { totalCount } }', variables: { n: 'ten' } })), { status: 400, code: 'BAD_USER_INPUT' }],
+    [
+      'variables of the wrong type',
+      (url) => send(url, json({ query: 'query($n: Int) { recentPosts(first: $n) { totalCount } }', variables: { n: 'ten' } })),
+      { status: 400, code: 'BAD_USER_INPUT' },
+    ],
     ['first: 1000000000', (url) => send(url, json({ query: '{ recentPosts(first: 1000000000) { totalCount } }' })), { code: ['BAD_USER_INPUT', 'OPERATION_LIMIT_EXCEEDED'] }],
     ['a negative first', (url) => send(url, json({ query: '{ recentPosts(first: -5) { totalCount } }' })), { code: 'BAD_USER_INPUT' }],
     ['an invalid cursor', (url) => send(url, json({ query: '{ recentPosts(after: "bm90LWEtY3Vyc29y") { totalCount } }' })), { code: 'BAD_USER_INPUT' }],
-    ['__proto__ and constructor keys in variables', (url) => send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"mutation($i: CreateUserInput!) { createUser(input: $i) { id } }","variables":{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},"i":{"__proto__":{"handle":"proto_user","displayName":"P"},"constructor":{"prototype":{"polluted":1}}}}}' }), { status: 400, code: 'BAD_USER_INPUT' }],
+    [
+      '__proto__ and constructor keys in variables',
+      (url) =>
+        send(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"query":"mutation($i: CreateUserInput!) { createUser(input: $i) { id } }","variables":{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},"i":{"__proto__":{"handle":"proto_user","displayName":"P"},"constructor":{"prototype":{"polluted":1}}}}}',
+        }),
+      { status: 400, code: 'BAD_USER_INPUT' },
+    ],
     ['a write without a token', (url) => send(url, json({ query: 'mutation { likePost(id: "1") { id } }' })), { code: 'UNAUTHENTICATED' }],
     ['a malformed token', (url) => send(url, json({ query: '{ me { id } }' }, bearer('a.b'))), { status: 401, code: 'UNAUTHENTICATED' }],
     ['an expired token', async (url) => send(url, json({ query: '{ me { id } }' }, bearer(await tokenFor(1, -60)))), { status: 401, code: 'UNAUTHENTICATED' }],
-    ['a wrongly signed token', async (url) => send(url, json({ query: '{ me { id } }' }, bearer(await sign('some-other-secret-entirely', (j) => j.setSubject('1').setExpirationTime('1h'))))), { status: 401, code: 'UNAUTHENTICATED' }],
-    ['an alg: none token', (url) => send(url, json({ query: '{ me { id } }' }, bearer(`${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"1","exp":4102444800}').toString('base64url')}.`))), { status: 401, code: 'UNAUTHENTICATED' }],
-    ['a token without exp', async (url) => send(url, json({ query: '{ me { id } }' }, bearer(await sign(secrets.jwtSecret, (j) => j.setSubject('1'))))), { status: 401, code: 'UNAUTHENTICATED' }],
+    [
+      'a wrongly signed token',
+      async (url) => send(url, json({ query: '{ me { id } }' }, bearer(await sign('some-other-secret-entirely', (j) => j.setSubject('1').setExpirationTime('1h'))))),
+      { status: 401, code: 'UNAUTHENTICATED' },
+    ],
+    [
+      'an alg: none token',
+      (url) =>
+        send(
+          url,
+          json({ query: '{ me { id } }' }, bearer(`${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"1","exp":4102444800}').toString('base64url')}.`)),
+        ),
+      { status: 401, code: 'UNAUTHENTICATED' },
+    ],
+    [
+      'a token without exp',
+      async (url) => send(url, json({ query: '{ me { id } }' }, bearer(await sign(secrets.jwtSecret, (j) => j.setSubject('1'))))),
+      { status: 401, code: 'UNAUTHENTICATED' },
+    ],
     ["deleting another user's post", async (url) => send(url, json({ query: 'mutation { deletePost(id: "50000") { id } }' }, bearer(await tokenFor(4999)))), { code: 'FORBIDDEN' }],
     ['liking a missing post', async (url) => send(url, json({ query: 'mutation { likePost(id: "2000000000") { id } }' }, bearer(await tokenFor(1)))), { code: 'NOT_FOUND' }],
   ];

@@ -12,7 +12,10 @@ async function rowCounts(stack: Stack): Promise<Record<string, number>> {
   for (const [name, tables] of Object.entries(TABLES)) {
     const db = stack.subgraphs[name as keyof typeof TABLES].database.db as Kysely<any>;
     for (const table of tables) {
-      const row = (await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()) as { n: number | string };
+      const row = (await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()) as { n: number | string };
       counts[`${name}.${table}`] = Number(row.n);
     }
   }
@@ -58,7 +61,9 @@ describe.each(DIALECTS)('gateway over three subgraphs (%s)', (dialect) => {
   });
 
   it('looks users up by id or handle and returns null for unknown ones', async () => {
-    const response = await stack.query(`{ a: user(handle: "alice") { id handle postCount tracks(first: 1) { totalCount } } b: user(id: "999999") { id } c: post(id: "nope") { id } d: user(id: "2147483648") { id } }`);
+    const response = await stack.query(
+      `{ a: user(handle: "alice") { id handle postCount tracks(first: 1) { totalCount } } b: user(id: "999999") { id } c: post(id: "nope") { id } d: user(id: "2147483648") { id } }`,
+    );
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data.a).toMatchObject({ id: '1', handle: 'alice' });
     expect(response.body.data.a.postCount).toBeGreaterThan(0);
@@ -92,7 +97,13 @@ describe.each(DIALECTS)('gateway over three subgraphs (%s)', (dialect) => {
       { track: trackId },
       { as: me },
     );
-    expect(post.body.data.createPost).toMatchObject({ body: 'listen to this', author: { handle: `new_${dialect}` }, attachedTrack: { title: 'First Light' }, likeCount: 0, viewerHasLiked: false });
+    expect(post.body.data.createPost).toMatchObject({
+      body: 'listen to this',
+      author: { handle: `new_${dialect}` },
+      attachedTrack: { title: 'First Light' },
+      likeCount: 0,
+      viewerHasLiked: false,
+    });
     const postId = post.body.data.createPost.id;
     const newest = await stack.query(`{ recentPosts(first: 1) { edges { node { id } } } }`);
     expect(newest.body.data.recentPosts.edges[0].node.id).toBe(postId);
@@ -196,8 +207,14 @@ describe.each(DIALECTS)('gateway over three subgraphs (%s)', (dialect) => {
     const write = `mutation { likePost(id: "1") { id } }`;
     it.each([
       ['expired', async () => tokenFor(1, -10)],
-      ['signed with another secret', async () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-of-enough-length'))],
-      ['unsigned (alg none)', async () => `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: '1', exp: 4102444800 })).toString('base64url')}.`],
+      [
+        'signed with another secret',
+        async () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-of-enough-length')),
+      ],
+      [
+        'unsigned (alg none)',
+        async () => `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: '1', exp: 4102444800 })).toString('base64url')}.`,
+      ],
       ['without exp', async () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').sign(new TextEncoder().encode(secrets.jwtSecret))],
       ['malformed', async () => 'not-a-jwt'],
     ])('refuses a token that is %s with 401 UNAUTHENTICATED', async (_, make) => {
@@ -223,7 +240,12 @@ describe.each(DIALECTS)('gateway over three subgraphs (%s)', (dialect) => {
     });
 
     it('refuses a service token signed with another secret, and a viewer token in its place', async () => {
-      const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('gateway').setAudience('crossfade-subgraph').setExpirationTime('1m').sign(new TextEncoder().encode('not-the-gateway-secret-at-all'));
+      const forged = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('gateway')
+        .setAudience('crossfade-subgraph')
+        .setExpirationTime('1m')
+        .sign(new TextEncoder().encode('not-the-gateway-secret-at-all'));
       expect((await postJson(stack.subgraphs.users.url, { query: '{ me { id } }' }, { [SERVICE_TOKEN_HEADER]: forged })).status).toBe(401);
       const viewer = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setExpirationTime('1m').sign(new TextEncoder().encode(DEV_GATEWAY_SECRET));
       expect((await postJson(stack.subgraphs.users.url, { query: '{ me { id } }' }, { [SERVICE_TOKEN_HEADER]: viewer })).status).toBe(401);

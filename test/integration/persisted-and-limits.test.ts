@@ -9,9 +9,15 @@ import { HOME_FEED, postJson, startStack, type Stack } from '../support/stack.ts
 /** Every query the README and ARCHITECTURE.md show, which the default limits must accept. */
 const DOCUMENTED: [string, string, Record<string, unknown>?][] = [
   ['HomeFeed, 100 posts', HOME_FEED, { first: 100 }],
-  ['the README feed', '{ recentPosts(first: 5) { edges { node { body likeCount author { handle } attachedTrack { title artist { handle } } replies(first: 3) { edges { node { body author { handle } } } } } } } }'],
+  [
+    'the README feed',
+    '{ recentPosts(first: 5) { edges { node { body likeCount author { handle } attachedTrack { title artist { handle } } replies(first: 3) { edges { node { body author { handle } } } } } } } }',
+  ],
   ['the README profile', '{ me { handle followerCount posts(first: 2) { totalCount edges { node { body } } } playlists { name } recentlyPlayed { title } } }'],
-  ['a user page', '{ user(handle: "alice") { handle displayName bio followerCount followingCount followers(first: 100) { totalCount edges { cursor node { handle } } pageInfo { hasNextPage endCursor } } tracks(first: 100) { edges { node { title durationMs playCount } } } playlists { name tracks(first: 100) { totalCount edges { node { title artist { handle } } } } } } }'],
+  [
+    'a user page',
+    '{ user(handle: "alice") { handle displayName bio followerCount followingCount followers(first: 100) { totalCount edges { cursor node { handle } } pageInfo { hasNextPage endCursor } } tracks(first: 100) { edges { node { title durationMs playCount } } } playlists { name tracks(first: 100) { totalCount edges { node { title artist { handle } } } } } } }',
+  ],
   ['the explorer introspection', getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true })],
 ];
 

@@ -59,7 +59,10 @@ describe('one trace per operation, gateway to SQL', () => {
       const execution = at((s) => s.service === subgraph && /^(query|mutation) /.test(s.name));
       const server = at((s) => s.service === subgraph && s.kind === SERVER);
       const fetch = at((s) => s.service === 'gateway' && s.name === 'gateway.fetch');
-      expect([batch, execution, server, fetch].every((i) => i >= 0), names.join(' <- ')).toBe(true);
+      expect(
+        [batch, execution, server, fetch].every((i) => i >= 0),
+        names.join(' <- '),
+      ).toBe(true);
       expect(batch < execution && execution < server && server < fetch, names.join(' <- ')).toBe(true);
       expect(chain[fetch].attributes).toMatchObject({ service: subgraph, 'subgraph.name': subgraph });
       expect(chain.at(-1)!.service).toBe('gateway');
@@ -109,7 +112,13 @@ describe('sampling and failing exporters', () => {
 
   it('exports protobuf by default when sampled', async () => {
     const receiver = await startOtlpReceiver();
-    const users = await spawnService('users', 'subgraphs/users/src/main.ts', { PORT: '0', HOST: '127.0.0.1', DATA_DIR: '/nonexistent-unused', DATABASE_URL: ':memory:', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+    const users = await spawnService('users', 'subgraphs/users/src/main.ts', {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: '/nonexistent-unused',
+      DATABASE_URL: ':memory:',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    });
     try {
       await postJson(users.ready.url, { query: '{ me { id } }' });
     } finally {

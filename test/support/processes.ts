@@ -73,6 +73,8 @@ export function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv
 export interface ProcessStack {
   gateway: ServiceProcess;
   subgraphs: Record<SubgraphName, ServiceProcess>;
+  /** Starts a subgraph again on the port and database it had (after it was stopped or killed). */
+  restart(name: SubgraphName): Promise<ServiceProcess>;
   url: string;
   adminUrl: string;
   /** Stops the gateway first, then the subgraphs; returns each exit. */
@@ -91,15 +93,21 @@ export async function startProcessStack(env: NodeJS.ProcessEnv = {}): Promise<Pr
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
+    const databases = new Map<string, string>();
+    const startSubgraph = async (name: SubgraphName, port = '0') => {
+      const service = await spawnService(name, `subgraphs/${name}/src/main.ts`, { PORT: port, HOST: '127.0.0.1', DATABASE_URL: databases.get(name), ...env });
+      started.push(service);
+      return service;
+    };
     const subgraphs = await Promise.all(
       SUBGRAPH_NAMES.map(async (name) => {
         const copy = await copyDatabase(run, name, 'sqlite');
         copies.push(copy);
-        const service = await spawnService(name, `subgraphs/${name}/src/main.ts`, { PORT: '0', HOST: '127.0.0.1', DATABASE_URL: copy.sqliteFile, ...env });
-        started.push(service);
-        return service;
+        databases.set(name, copy.sqliteFile!);
+        return startSubgraph(name);
       }),
     );
+    const byName = Object.fromEntries(subgraphs.map((s) => [s.name, s])) as Record<SubgraphName, ServiceProcess>;
     const { supergraphSdl } = composeSupergraph(defaultConfigPath, Object.fromEntries(subgraphs.map((s) => [s.name, s.ready.url])));
     const supergraphPath = path.join(dir, 'supergraph.graphql');
     fs.writeFileSync(supergraphPath, supergraphSdl);
@@ -107,13 +115,18 @@ export async function startProcessStack(env: NodeJS.ProcessEnv = {}): Promise<Pr
     started.push(gateway);
     return {
       gateway,
-      subgraphs: Object.fromEntries(subgraphs.map((s) => [s.name, s])) as Record<SubgraphName, ServiceProcess>,
+      subgraphs: byName,
+      async restart(name) {
+        await byName[name].stop('SIGKILL');
+        byName[name] = await startSubgraph(name, new URL(byName[name].ready.url).port);
+        return byName[name];
+      },
       url: gateway.ready.url,
       adminUrl: gateway.ready.adminUrl,
       async stop() {
         const exits: Record<string, { code: number | null; signal: NodeJS.Signals | null }> = {};
         exits.gateway = await gateway.stop();
-        for (const s of subgraphs) exits[s.name] = await s.stop();
+        for (const name of SUBGRAPH_NAMES) exits[name] = await byName[name].stop();
         await cleanup();
         return exits;
       },

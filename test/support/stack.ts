@@ -6,7 +6,17 @@ import { media } from '@crossfade/media';
 import { posts } from '@crossfade/posts';
 import { users } from '@crossfade/users';
 import { loadConfig, startGateway, type RunningGateway } from '@crossfade/gateway';
-import { createLogger, openDatabase, signViewerToken, startSubgraph, DEV_GATEWAY_SECRET, DEV_JWT_SECRET, type DialectName, type StartedSubgraph, type SubgraphDefinition } from '@crossfade/kit';
+import {
+  createLogger,
+  openDatabase,
+  signViewerToken,
+  startSubgraph,
+  DEV_GATEWAY_SECRET,
+  DEV_JWT_SECRET,
+  type DialectName,
+  type StartedSubgraph,
+  type SubgraphDefinition,
+} from '@crossfade/kit';
 import { composeSupergraph } from '../../scripts/lib/compose.ts';
 import { defaultConfigPath } from '../../scripts/lib/paths.ts';
 import { copyDatabase, type DatabaseCopy, type SubgraphName } from './databases.ts';
@@ -26,7 +36,7 @@ export interface StartedCopy extends StartedSubgraph<any> {
 }
 
 /** One subgraph on port 0 over a private copy of the seeded database. */
-export async function startSubgraphCopy(name: SubgraphName, dialect: DialectName, options: { acceptAnyCaller?: boolean } = {}): Promise<StartedCopy> {
+export async function startSubgraphCopy(name: SubgraphName, dialect: DialectName, options: { acceptAnyCaller?: boolean; demoDelayMs?: number } = {}): Promise<StartedCopy> {
   const copy = await copyDatabase(inject('testRun'), name, dialect);
   const running = await startSubgraph(definitions[name], {
     port: 0,
@@ -37,6 +47,7 @@ export async function startSubgraphCopy(name: SubgraphName, dialect: DialectName
     logger: silent(),
     seed: false,
     acceptAnyCaller: options.acceptAnyCaller,
+    demoDelayMs: options.demoDelayMs,
   });
   return {
     ...running,
@@ -74,8 +85,8 @@ export async function postJson(url: string, payload: unknown, headers: Record<st
 }
 
 /** The three subgraphs and the gateway on port 0, composed in-process, on copies of the seeded databases. */
-export async function startStack(dialect: DialectName, gatewayEnv: NodeJS.ProcessEnv = {}): Promise<Stack> {
-  const started = await Promise.all((['users', 'posts', 'media'] as const).map((name) => startSubgraphCopy(name, dialect)));
+export async function startStack(dialect: DialectName, gatewayEnv: NodeJS.ProcessEnv = {}, delays: Partial<Record<SubgraphName, number>> = {}): Promise<Stack> {
+  const started = await Promise.all((['users', 'posts', 'media'] as const).map((name) => startSubgraphCopy(name, dialect, { demoDelayMs: delays[name] })));
   const subgraphs = Object.fromEntries(started.map((s) => [s.name, s])) as Record<SubgraphName, StartedCopy>;
   const { supergraphSdl } = composeSupergraph(defaultConfigPath, Object.fromEntries(started.map((s) => [s.name, s.url])));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossfade-stack-'));
@@ -102,12 +113,37 @@ export async function startStack(dialect: DialectName, gatewayEnv: NodeJS.Proces
 export const HOME_FEED = /* GraphQL */ `
   query HomeFeed($first: Int = 20) {
     recentPosts(first: $first) {
-      edges { node {
-        id body createdAt likeCount viewerHasLiked
-        author { handle displayName followerCount }
-        attachedTrack { title durationMs artist { handle } }
-        replies(first: 3) { edges { node { body author { handle } } } }
-      } }
+      edges {
+        node {
+          id
+          body
+          createdAt
+          likeCount
+          viewerHasLiked
+          author {
+            handle
+            displayName
+            followerCount
+          }
+          attachedTrack {
+            title
+            durationMs
+            artist {
+              handle
+            }
+          }
+          replies(first: 3) {
+            edges {
+              node {
+                body
+                author {
+                  handle
+                }
+              }
+            }
+          }
+        }
+      }
     }
   }
 `;

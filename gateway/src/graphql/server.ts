@@ -3,6 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger, ServiceTokenSigner } from '@crossfade/kit';
+import type { ScalingAdvisor } from '@crossfade/otel/advisor';
 import type { Dispatcher } from 'undici';
 import type { GatewayMetrics } from '../admin/metrics.ts';
 import type { GatewayConfig } from '../config.ts';
@@ -26,7 +27,7 @@ export interface GraphQLLayer {
 export async function createGraphQLLayer(
   config: GatewayConfig,
   initial: Supergraph,
-  deps: { logger: Logger; dispatcher: Dispatcher; signer: ServiceTokenSigner; metrics: GatewayMetrics },
+  deps: { logger: Logger; dispatcher: Dispatcher; signer: ServiceTokenSigner; metrics: GatewayMetrics; advisor: ScalingAdvisor },
 ): Promise<GraphQLLayer> {
   const manifest = config.safelistPath ? loadManifest(config.safelistPath) : undefined;
   let current = initial;
@@ -61,6 +62,7 @@ export async function createGraphQLLayer(
         dispatcher: deps.dispatcher,
         signer: deps.signer,
         metrics: deps.metrics,
+        advisor: deps.advisor,
         forwardHeaders: config.forwardHeaders,
         timeoutMs: settings.timeoutMs,
         retries: config.retries,

@@ -63,7 +63,7 @@ export async function startPublicServer(config: GatewayConfig, layer: GraphQLLay
     await handleGraphQL(req, res, { server: layer.apollo, bodyLimit: config.bodyLimit, maxBatch: config.limits.maxBatch, context });
   }
 
-  const context = async (req: IncomingMessage): Promise<GatewayContext> => ({ viewer: viewers.get(req) ?? null, headers: req.headers, fetches: [] });
+  const context = async (req: IncomingMessage): Promise<GatewayContext> => ({ viewer: viewers.get(req) ?? null, headers: req.headers });
 
   return serveHttp(
     config.port,

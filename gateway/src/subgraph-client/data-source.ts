@@ -1,6 +1,7 @@
 import { SERVICE_TOKEN_HEADER, type ServiceTokenSigner } from '@crossfade/kit';
 import { Attr } from '@crossfade/otel/names';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { ScalingAdvisor } from '@crossfade/otel/advisor';
 import { trace } from '@opentelemetry/api';
 import type { GraphQLError } from 'graphql';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
@@ -16,6 +17,7 @@ export interface SubgraphClientOptions extends ResilienceSettings {
   dispatcher: Dispatcher;
   signer: ServiceTokenSigner;
   metrics: GatewayMetrics;
+  advisor: ScalingAdvisor;
   /** Client headers a subgraph may see (lower case); everything else stays at the gateway. */
   forwardHeaders: string[];
 }
@@ -62,6 +64,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     // The active span here is @apollo/gateway's gateway.fetch.
     trace.getActiveSpan()?.setAttribute(Attr.SUBGRAPH_NAME, name);
     const start = performance.now();
+    const settled = this.options.advisor.beginFetch(name, context?.operation);
     metrics.subgraphInflight.inc({ subgraph: name });
     let outcome: FetchOutcome = 'ok';
     try {
@@ -77,11 +80,10 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       this.state = { kind: 'down', at: Date.now(), error: (error as Error).message };
       throw error instanceof SubgraphFailure ? error : new SubgraphFailure('unavailable', name, `subgraph "${name}" is unavailable`);
     } finally {
-      const end = performance.now();
+      settled(outcome === 'ok' || outcome === 'graphql_error');
       metrics.subgraphInflight.dec({ subgraph: name });
       metrics.subgraphRequests.inc({ subgraph: name, outcome });
-      metrics.subgraphDuration.observe({ subgraph: name }, (end - start) / 1000);
-      context?.fetches?.push({ subgraph: name, start, end, ok: outcome === 'ok' || outcome === 'graphql_error' });
+      metrics.subgraphDuration.observe({ subgraph: name }, (performance.now() - start) / 1000);
     }
   }
 

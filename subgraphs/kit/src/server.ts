@@ -42,6 +42,8 @@ export interface SubgraphServerOptions<C extends BaseContext> {
   bodyLimit?: number;
   /** How long a stop waits for requests in flight. */
   shutdownTimeoutMs?: number;
+  /** Demo only: milliseconds added to every GraphQL request, to make this subgraph the slow one. */
+  demoDelayMs?: number;
 }
 
 export interface RunningSubgraph {
@@ -76,6 +78,7 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
   });
   await apollo.start();
   const verifier = new ServiceTokenVerifier(secrets.gatewaySecret);
+  if (options.demoDelayMs) logger.warn(`DEMO_SLOW_SUBGRAPH: every GraphQL request waits ${options.demoDelayMs} ms (demo only)`);
   if (options.acceptAnyCaller) logger.warn('SUBGRAPHS_ACCEPT_ANY_CALLER is on: the service token is not checked (benchmark only)');
 
   const verifyViewer = createViewerVerifier(secrets);
@@ -97,6 +100,7 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
       req.resume();
       return sendGraphQLError(res, 401, 'this subgraph answers only the gateway', 'UNAUTHENTICATED');
     }
+    if (options.demoDelayMs) await new Promise((resolve) => setTimeout(resolve, options.demoDelayMs));
     await handleGraphQL(req, res, { server: apollo, bodyLimit: options.bodyLimit ?? 1024 * 1024, context });
   }
 

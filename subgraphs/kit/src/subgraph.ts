@@ -31,6 +31,7 @@ export interface StartOptions {
   seed?: boolean;
   acceptAnyCaller?: boolean;
   shutdownTimeoutMs?: number;
+  demoDelayMs?: number;
 }
 
 export interface StartedSubgraph<DB> extends RunningSubgraph {
@@ -58,6 +59,7 @@ export async function startSubgraph<DB, C extends BaseContext>(definition: Subgr
         logger,
         acceptAnyCaller: options.acceptAnyCaller,
         shutdownTimeoutMs: options.shutdownTimeoutMs,
+        demoDelayMs: options.demoDelayMs,
         createContext: (viewer) => definition.createContext(database, viewer),
       },
       options.port ?? definition.defaultPort,
@@ -68,6 +70,12 @@ export async function startSubgraph<DB, C extends BaseContext>(definition: Subgr
     await database.close();
     throw error;
   }
+}
+
+/** DEMO_SLOW_SUBGRAPH=posts:150 slows the named subgraph only. */
+function demoDelay(name: string, setting: string | undefined): number | undefined {
+  const [target, ms] = setting?.split(':') ?? [];
+  return target === name ? Number(ms) : undefined;
 }
 
 /** The process entry of a subgraph: configuration from the environment, graceful stop on SIGTERM/SIGINT. */
@@ -87,6 +95,10 @@ export async function runSubgraph<DB, C extends BaseContext>(definition: Subgrap
           DATA_DIR: z.string().default('data'),
           SUBGRAPHS_ACCEPT_ANY_CALLER: z.enum(['0', '1', 'true', 'false', '']).default('0'),
           SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+          DEMO_SLOW_SUBGRAPH: z
+            .string()
+            .regex(/^[\w-]+:\d{1,5}$/, 'must be <subgraph>:<milliseconds>, like posts:150')
+            .optional(),
         })
         .and(secretsSchema),
     );
@@ -107,6 +119,7 @@ export async function runSubgraph<DB, C extends BaseContext>(definition: Subgrap
     logger,
     acceptAnyCaller: ['1', 'true'].includes(config.SUBGRAPHS_ACCEPT_ANY_CALLER),
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    demoDelayMs: demoDelay(definition.name, config.DEMO_SLOW_SUBGRAPH),
   }).catch((error) => {
     logger.fatal({ err: error }, `${definition.name} failed to start: ${(error as Error).message}`);
     process.exit(1);
