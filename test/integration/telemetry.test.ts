@@ -14,6 +14,7 @@ describe('one trace per operation, gateway to SQL', () => {
   let feedTrace: string;
   let lookupTrace: string;
   let trace: ReceivedSpan[];
+  let refused: Awaited<ReturnType<typeof postJson>>;
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -29,6 +30,7 @@ describe('one trace per operation, gateway to SQL', () => {
     feedTrace = traceIdOf(feed.headers.get('traceresponse'))!;
     const lookup = await postJson(stack.url, { query: '{ post(id: "49999") { body author { handle } } }' });
     lookupTrace = traceIdOf(lookup.headers.get('traceresponse'))!;
+    refused = await postJson(stack.url, { query: '{ recentPosts(first: 500) { totalCount } }' });
     exits = await stack.stop();
     trace = receiver.spans.filter((s) => s.traceId === feedTrace);
   }, 90_000);
@@ -84,6 +86,12 @@ describe('one trace per operation, gateway to SQL', () => {
       expect(String(span.attributes['db.query.text'])).not.toContain('49999');
       expect(String(span.attributes['db.query.text'])).toContain('?');
     }
+  });
+
+  it('names the trace of a failing request on each of its errors', () => {
+    const id = traceIdOf(refused.headers.get('traceresponse'));
+    expect(id).toBeTruthy();
+    expect(refused.body.errors!.map((e) => e.extensions!.traceId)).toEqual([id]);
   });
 
   it('puts the trace id on the log lines of the request', () => {

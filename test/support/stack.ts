@@ -63,6 +63,8 @@ export interface Stack {
   dialect: DialectName;
   gateway: RunningGateway;
   subgraphs: Record<SubgraphName, StartedCopy>;
+  /** The supergraph file the gateway serves (and watches). */
+  supergraphPath: string;
   /** Posts a GraphQL operation to the gateway, with a viewer token when `as` names a user id. */
   query<T = any>(query: string, variables?: Record<string, unknown>, options?: { as?: number; token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
   /** Statements each subgraph has executed so far. */
@@ -97,6 +99,7 @@ export async function startStack(dialect: DialectName, gatewayEnv: NodeJS.Proces
     dialect,
     gateway,
     subgraphs,
+    supergraphPath,
     async query(query, variables, options = {}) {
       const token = options.token ?? (options.as !== undefined ? await tokenFor(options.as) : undefined);
       return postJson(gateway.url, { query, variables }, { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers });

@@ -63,9 +63,10 @@ export function verifyViewerToken(token: string, secret: string): Promise<Viewer
  * The viewer-token check a service uses: against a JWKS URL when one is configured (keys are fetched
  * and refreshed by kid, so rotation needs no restart), else against the shared secret.
  */
-export function createViewerVerifier(options: { jwtSecret: string; jwksUrl?: string }): (token: string) => Promise<Viewer> {
+export function createViewerVerifier(options: { jwtSecret: string; jwksUrl?: string }, tuning: { jwksCooldownMs?: number } = {}): (token: string) => Promise<Viewer> {
   if (!options.jwksUrl) return (token) => verifyViewerToken(token, options.jwtSecret);
-  const keys = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5000 });
+  // An unknown kid refetches the set, at most once per cooldown: rotation needs no restart, a flood of bad kids no refetch storm.
+  const keys = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: tuning.jwksCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5000 });
   return (token) => verifyWith(token, keys, ASYMMETRIC);
 }
 

@@ -4,7 +4,11 @@ import type { GraphQLError } from 'graphql';
 import { bearerToken, ServiceTokenSigner, ServiceTokenVerifier, signViewerToken, verifyViewerToken } from '../src/auth.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough';
-const codeOf = async (promise: Promise<unknown>) => promise.then(() => undefined, (error: GraphQLError) => error.extensions?.code);
+const codeOf = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: GraphQLError) => error.extensions?.code,
+  );
 
 describe('viewer tokens', () => {
   it('verifies a token it signed and names the user', async () => {
@@ -19,7 +23,11 @@ describe('viewer tokens', () => {
       `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"1","exp":4102444800}').toString('base64url')}.`,
       await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(key),
       await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('not-a-number').setExpirationTime('1h').sign(key),
-      await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('1').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET.repeat(3))),
+      await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS512' })
+        .setSubject('1')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(SECRET.repeat(3))),
     ];
     for (const token of tokens) expect(await codeOf(verifyViewerToken(token, SECRET))).toBe('UNAUTHENTICATED');
   });

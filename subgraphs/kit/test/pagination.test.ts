@@ -31,12 +31,32 @@ describe('pagination', () => {
 
   it('builds a connection from limit + 1 rows', () => {
     const page = { limit: 2, afterKey: null };
-    const full = toConnection([{ id: 9 }, { id: 8 }, { id: 7 }], page, 'post', (r) => r.id, async () => 3);
+    const full = toConnection(
+      [{ id: 9 }, { id: 8 }, { id: 7 }],
+      page,
+      'post',
+      (r) => r.id,
+      async () => 3,
+    );
     expect(full.edges.map((e) => e.node.id)).toEqual([9, 8]);
     expect(full.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor('post', 8) });
-    const last = toConnection([{ id: 1 }], page, 'post', (r) => r.id, async () => 1);
+    const last = toConnection(
+      [{ id: 1 }],
+      page,
+      'post',
+      (r) => r.id,
+      async () => 1,
+    );
     expect(last.pageInfo).toEqual({ hasNextPage: false, endCursor: encodeCursor('post', 1) });
-    expect(toConnection([], page, 'post', (r: { id: number }) => r.id, async () => 0).pageInfo.endCursor).toBeNull();
+    expect(
+      toConnection(
+        [],
+        page,
+        'post',
+        (r: { id: number }) => r.id,
+        async () => 0,
+      ).pageInfo.endCursor,
+    ).toBeNull();
   });
 
   it('parses ids strictly', () => {
