@@ -184,3 +184,22 @@ describe('HTTP surface', () => {
     expect(ready.subgraphs.find((s: { name: string }) => s.name === 'media')).toMatchObject({ health: 'down', lastRequest: { kind: 'down' } });
   });
 });
+
+describe('.env.example', () => {
+  it('parses as it stands: every value in it is a valid default', async () => {
+    const fs = await import('node:fs');
+    const env = Object.fromEntries(
+      fs
+        .readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => {
+          const [key, ...rest] = line.split('=');
+          return [key, rest.join('=').replace(/\s+#.*$/, '').trim()];
+        }),
+    );
+    const config = loadConfig([], env);
+    expect(config).toMatchObject({ port: 4000, adminPort: 4090, bodyLimit: 1024 * 1024, rateLimitPerMinute: 0, forwardHeaders: ['authorization', 'accept-language', 'x-request-id'] });
+    expect(config.limits).toEqual({ maxDepth: 15, maxAliases: 30, maxDirectives: 20, maxTokens: 5000, maxCost: 20000, maxBatch: 0 });
+  });
+});
