@@ -7,6 +7,7 @@ import type { GraphQLError } from 'graphql';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import type { GatewayMetrics } from '../admin/metrics.ts';
 import type { GatewayContext } from '../graphql/context.ts';
+import { InflightDedup } from './dedup.ts';
 import { ConnectionFailure, createResilience, SubgraphFailure, type FetchOutcome, type ResilienceSettings } from './resilience.ts';
 
 export type SubgraphState = { kind: 'unknown' } | { kind: 'up'; at: number } | { kind: 'down'; at: number; error: string };
@@ -24,7 +25,11 @@ export interface SubgraphClientOptions extends ResilienceSettings {
 
 type SubgraphResponse = { data?: Record<string, unknown> | null; errors?: GraphQLError[]; extensions?: Record<string, unknown> };
 
-const isMutation = (query: string) => /^\s*mutation\b/.test(query);
+/** A raw subgraph answer: shared between de-duplicated callers, parsed by each of them. */
+interface RawAnswer {
+  status: number;
+  text: string;
+}
 
 /** Errors undici raises when no answer started: the request may be sent again (for a query). */
 function isConnectionError(error: unknown): boolean {
@@ -35,14 +40,16 @@ function isConnectionError(error: unknown): boolean {
 
 /**
  * The gateway's own data source: one keep-alive HTTP pool per subgraph (undici), the service token on
- * every request, an allowlist of client headers, a timeout, a circuit breaker and retries for queries,
- * failures turned into coded errors that name the subgraph, and metrics and timings for every fetch.
+ * every request, an allowlist of client headers, in-flight de-duplication of identical queries, a timeout,
+ * a circuit breaker and retries for queries, failures turned into coded errors that name the subgraph,
+ * and metrics and timings for every fetch.
  */
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   state: SubgraphState = { kind: 'unknown' };
   readonly #origin: string;
   readonly #path: string;
   readonly #resilience: ReturnType<typeof createResilience>;
+  readonly #dedup = new InflightDedup<RawAnswer>();
 
   constructor(readonly options: SubgraphClientOptions) {
     const url = new URL(options.url);
@@ -59,7 +66,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     return this.#resilience.circuit;
   }
 
-  async process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+    const { request, context } = options;
     const { name, metrics } = this.options;
     // The active span here is @apollo/gateway's gateway.fetch.
     trace.getActiveSpan()?.setAttribute(Attr.SUBGRAPH_NAME, name);
@@ -71,7 +79,13 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       const query = request.query!;
       const body = JSON.stringify({ query, variables: request.variables, operationName: request.operationName });
       const headers = await this.#headers(context?.headers);
-      const response = await this.#resilience.execute(isMutation(query), (signal) => this.#send(body, headers, signal));
+      // Every fetch of an incoming mutation counts as a write: never shared, never retried, and reads after it see it.
+      const write = !('incomingRequestContext' in options) || options.incomingRequestContext.operation?.operation !== 'query';
+      const send = () => this.#resilience.execute(write, (signal) => this.#send(body, headers, signal));
+      const answer = write
+        ? await this.#dedup.write(send)
+        : await this.#dedup.run({ subgraph: name, query, operationName: request.operationName, variables: request.variables, headers }, send);
+      const response = this.#parse(answer);
       if (response.errors?.length) outcome = 'graphql_error';
       this.state = { kind: 'up', at: Date.now() };
       return response;
@@ -102,18 +116,22 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     return headers;
   }
 
-  async #send(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<SubgraphResponse> {
-    let status: number;
-    let text: string;
+  async #send(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<RawAnswer> {
     try {
       const response = await this.options.dispatcher.request({ origin: this.#origin, path: this.#path, method: 'POST', headers, body, signal });
-      status = response.statusCode;
-      text = await response.body.text();
+      const text = await response.body.text();
+      const answer = { status: response.statusCode, text };
+      // Not a GraphQL answer: a failure the circuit breaker counts.
+      if (response.statusCode >= 500 && !text.startsWith('{')) this.#parse(answer);
+      return answer;
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (signal.aborted || error instanceof SubgraphFailure) throw error;
       if (isConnectionError(error)) throw new ConnectionFailure((error as Error).message);
       throw new SubgraphFailure('unavailable', this.name, `subgraph "${this.name}" is unavailable`);
     }
+  }
+
+  #parse({ status, text }: RawAnswer): SubgraphResponse {
     let parsed: SubgraphResponse | undefined;
     try {
       parsed = JSON.parse(text);
