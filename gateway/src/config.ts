@@ -47,6 +47,8 @@ export interface GatewayConfig {
   apq: boolean;
   /** A manifest of allowed operations: anything else is OPERATION_NOT_ALLOWED. */
   safelistPath?: string;
+  /** Operations whose query plans are computed at start and after every supergraph reload. */
+  warmupPath?: string;
   shutdownTimeoutMs: number;
   /** The scaling advisor's per-subgraph settings (SCALING_*), in its own terms. */
   scaling: SettingsInput;
@@ -93,6 +95,7 @@ const schema = z
     EXPOSE_SUBGRAPH_ERRORS: flag.optional(),
     APQ: flag.default(true),
     PERSISTED_OPERATIONS_PATH: z.string().optional(),
+    WARMUP_OPERATIONS_PATH: z.string().optional(),
     SHUTDOWN_TIMEOUT_MS: positive(10_000),
   })
   .and(secretsSchema);
@@ -169,6 +172,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     exposeSubgraphErrors: parsed.EXPOSE_SUBGRAPH_ERRORS ?? !production,
     apq: parsed.APQ,
     safelistPath: parsed.PERSISTED_OPERATIONS_PATH || undefined,
+    warmupPath: parsed.WARMUP_OPERATIONS_PATH || undefined,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     scaling: scalingSettings(env),
   };

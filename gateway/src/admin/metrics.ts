@@ -28,6 +28,11 @@ export function createGatewayMetrics() {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    plansWarmed: new Counter({
+      name: 'crossfade_query_plans_warmed_total',
+      help: 'Query plans computed ahead of requests, at start and on supergraph reload',
+      registers: [registry],
+    }),
     operationDuration: new Histogram({
       name: Metric.OPERATION_DURATION,
       help: 'GraphQL operation duration in seconds, by name and client',

@@ -15,6 +15,7 @@ import { errorFormatter } from './errors.ts';
 import { operationLimits, operationResolutionPlugin } from './limits.ts';
 import { loadManifest, safelistPlugin } from './plugins/safelist.ts';
 import { telemetryPlugin } from './plugins/telemetry.ts';
+import { loadKnownOperations, warmQueryPlans } from './warmup.ts';
 
 export interface GraphQLLayer {
   apollo: ApolloServer<GatewayContext>;
@@ -30,6 +31,15 @@ export async function createGraphQLLayer(
   deps: { logger: Logger; dispatcher: Dispatcher; signer: ServiceTokenSigner; metrics: GatewayMetrics; advisor: ScalingAdvisor },
 ): Promise<GraphQLLayer> {
   const manifest = config.safelistPath ? loadManifest(config.safelistPath) : undefined;
+  // The safelist's operations are known too: their plans are worth having before the first request.
+  const known = [...(config.warmupPath ? loadKnownOperations(config.warmupPath) : []), ...[...(manifest ?? [])].map(([id, document]) => ({ id, document }))];
+  const warm = async () => {
+    if (!known.length) return;
+    const started = performance.now();
+    const planned = await warmQueryPlans(gateway, known, deps.logger);
+    deps.metrics.plansWarmed.inc(planned);
+    deps.logger.info({ planned, ms: Math.round(performance.now() - started) }, 'query plans warmed');
+  };
   let current = initial;
   let dataSources = new Map<string, SubgraphDataSource>();
   // Each schema load builds its data sources afresh; the map is swapped once the load succeeds.
@@ -46,6 +56,7 @@ export async function createGraphQLLayer(
               await update(next.sdl);
               dataSources = building;
               current = next;
+              await warm();
               deps.metrics.supergraphReloads.inc({ outcome: 'applied' });
               deps.logger.info({ hash: next.hash, subgraphs: next.subgraphs.map((s) => s.name) }, 'supergraph reloaded');
             },
@@ -96,5 +107,6 @@ export async function createGraphQLLayer(
   });
   await apollo.start();
   dataSources = building;
+  await warm();
   return { apollo, dataSources: () => dataSources, supergraph: () => current };
 }
