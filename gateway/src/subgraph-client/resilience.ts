@@ -68,7 +68,8 @@ export function createResilience(name: string, settings: ResilienceSettings) {
   return {
     async execute<T>(mutation: boolean, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
       try {
-        return await (mutation ? mutations : queries).execute(({ signal }) => attempt(signal));
+        // A signal of its own: cockatiel's shared default would collect one listener per concurrent fetch.
+        return await (mutation ? mutations : queries).execute(({ signal }) => attempt(signal), new AbortController().signal);
       } catch (error) {
         return translate(error);
       }
