@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
 import { SignJWT } from 'jose';
 import { HOME_FEED, postJson, secrets, startStack, tokenFor, type Stack } from '../support/stack.ts';
+import { tableRows } from '../support/assertions.ts';
 
 interface Answer {
   status: number;
@@ -9,22 +9,7 @@ interface Answer {
   text: string;
 }
 
-const TABLES = { users: ['users', 'follows'], posts: ['posts', 'likes'], media: ['tracks', 'playlists', 'playlist_tracks', 'plays'] } as const;
-
-async function rowCounts(stack: Stack): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const [name, tables] of Object.entries(TABLES)) {
-    const db = stack.subgraphs[name as keyof typeof TABLES].database.db as Kysely<any>;
-    for (const table of tables) {
-      const row = (await db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll().as('n'))
-        .executeTakeFirstOrThrow()) as { n: number | string };
-      counts[`${name}.${table}`] = Number(row.n);
-    }
-  }
-  return counts;
-}
+const rowCounts = (stack: Stack) => tableRows({ users: stack.subgraphs.users.database.db, posts: stack.subgraphs.posts.database.db, media: stack.subgraphs.media.database.db });
 
 async function send(url: string, init: RequestInit): Promise<Answer> {
   const response = await fetch(url, init);

@@ -1,26 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
 import { SignJWT } from 'jose';
 import { SERVICE_TOKEN_HEADER, DEV_GATEWAY_SECRET } from '@crossfade/kit';
 import { DIALECTS } from '../support/databases.ts';
 import { HOME_FEED, postJson, secrets, startStack, tokenFor, type Stack } from '../support/stack.ts';
+import { tableRows } from '../support/assertions.ts';
 
-const TABLES = { users: ['users', 'follows'], posts: ['posts', 'likes'], media: ['tracks', 'playlists', 'playlist_tracks', 'plays'] } as const;
-
-async function rowCounts(stack: Stack): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const [name, tables] of Object.entries(TABLES)) {
-    const db = stack.subgraphs[name as keyof typeof TABLES].database.db as Kysely<any>;
-    for (const table of tables) {
-      const row = (await db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll().as('n'))
-        .executeTakeFirstOrThrow()) as { n: number | string };
-      counts[`${name}.${table}`] = Number(row.n);
-    }
-  }
-  return counts;
-}
+const rowCounts = (stack: Stack) => tableRows({ users: stack.subgraphs.users.database.db, posts: stack.subgraphs.posts.database.db, media: stack.subgraphs.media.database.db });
 
 const codes = (response: { body: { errors?: { extensions?: Record<string, any> }[] } }) => response.body.errors?.map((e) => e.extensions?.code);
 

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sendGraphQLError } from './http.ts';
+import { shutdownTelemetry } from '@crossfade/otel';
 import type { Logger } from './logger.ts';
 
 export interface HttpService {
@@ -70,3 +71,27 @@ export async function serveHttp(
       })),
   };
 }
+
+/**
+ * The process side of a graceful stop: on SIGTERM or SIGINT, `close()` the service, flush telemetry and
+ * exit 0 (1 if closing failed). A stop that hangs past `graceMs` plus the telemetry flush exits 1.
+ */
+export function exitOnSignals(logger: Logger, close: () => Promise<void>, graceMs: number): void {
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    setTimeout(() => process.exit(1), graceMs + TELEMETRY_FLUSH_MS + 1000).unref();
+    close()
+      .then(() => shutdownTelemetry(TELEMETRY_FLUSH_MS))
+      .then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'stop failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+const TELEMETRY_FLUSH_MS = 5000;

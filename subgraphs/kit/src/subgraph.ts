@@ -1,10 +1,10 @@
 import type { BaseContext } from '@apollo/server';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { z } from 'zod';
-import { shutdownTelemetry } from '@crossfade/otel';
 import type { Viewer } from './auth.ts';
 import { openDatabase, type Database, type Migrations } from './db.ts';
 import { optionalPort, parseEnv, port, secretsSchema } from './env.ts';
+import { exitOnSignals } from './lifecycle.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startSubgraphServer, type RunningSubgraph, type Secrets } from './server.ts';
 
@@ -124,21 +124,5 @@ export async function runSubgraph<DB, C extends BaseContext>(definition: Subgrap
     logger.fatal({ err: error }, `${definition.name} failed to start: ${(error as Error).message}`);
     process.exit(1);
   });
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    running
-      .close()
-      .then(() => shutdownTelemetry())
-      .then(
-        () => process.exit(0),
-        (error) => {
-          logger.error({ err: error }, 'stop failed');
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  exitOnSignals(logger, () => running.close(), config.SHUTDOWN_TIMEOUT_MS);
 }

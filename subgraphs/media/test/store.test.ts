@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphQLError } from 'graphql';
 import type { Kysely } from 'kysely';
 import { DIALECTS } from '../../../test/support/databases.ts';
 import { openDatabaseCopy } from '../../../test/support/stack.ts';
+import { refusalCode } from '../../../test/support/assertions.ts';
 import type { MediaDB } from '../src/db-types.ts';
 import { createStore, MAX_DURATION_MS, type MediaStore } from '../src/store.ts';
-
-/** The `extensions.code` of a refused call; fails the test if the call succeeds. */
-async function refusalCode(call: Promise<unknown>): Promise<unknown> {
-  const error = await call.then(
-    () => expect.fail('expected the call to be refused'),
-    (error: unknown) => error,
-  );
-  return (error as GraphQLError).extensions?.code;
-}
 
 const groupByParent = <R extends { parentId: number }, V>(rows: R[], value: (row: R) => V) => {
   const groups = new Map<number, V[]>();
@@ -28,7 +19,15 @@ describe.each(DIALECTS)('media store (%s)', (dialect) => {
   let db: Kysely<MediaDB>;
   let store: MediaStore;
   const statements = () => copy.database.stats.statements;
-  const rowCount = async (table: keyof MediaDB) => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const rowCount = async (table: keyof MediaDB) =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeAll(async () => {
     copy = await openDatabaseCopy('media', dialect);
@@ -57,7 +56,10 @@ describe.each(DIALECTS)('media store (%s)', (dialect) => {
     it('lists top tracks by play count, ties by id', async () => {
       const top = await store.topTracks(20);
       expect(top).toHaveLength(20);
-      const [{ max }] = await db.selectFrom('tracks').select((eb) => eb.fn.max('play_count').as('max')).execute();
+      const [{ max }] = await db
+        .selectFrom('tracks')
+        .select((eb) => eb.fn.max('play_count').as('max'))
+        .execute();
       expect(top[0].playCount).toBe(Number(max));
       for (let i = 1; i < top.length; i++) {
         const [a, b] = [top[i - 1], top[i]];
@@ -111,7 +113,8 @@ describe.each(DIALECTS)('media store (%s)', (dialect) => {
       const byArtist = countsByKey(await store.trackCounts([...artists, 999_999]));
       expect(statements() - before).toBe(1);
       const expectedByArtist = new Map<number, number>();
-      for (const row of await db.selectFrom('tracks').select('artist_id').where('artist_id', 'in', artists).execute()) expectedByArtist.set(row.artist_id, (expectedByArtist.get(row.artist_id) ?? 0) + 1);
+      for (const row of await db.selectFrom('tracks').select('artist_id').where('artist_id', 'in', artists).execute())
+        expectedByArtist.set(row.artist_id, (expectedByArtist.get(row.artist_id) ?? 0) + 1);
       expect(byArtist).toEqual(expectedByArtist);
 
       before = statements();

@@ -1,26 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphQLError } from 'graphql';
 import type { Kysely } from 'kysely';
 import { DIALECTS } from '../../../test/support/databases.ts';
 import { openDatabaseCopy } from '../../../test/support/stack.ts';
+import { refusalCode, idsByParent } from '../../../test/support/assertions.ts';
 import type { PostsDB } from '../src/db-types.ts';
 import { FEED_GUARANTEE } from '../src/seed.ts';
 import { createStore, MAX_BODY, type PostsStore } from '../src/store.ts';
 
-/** The `extensions.code` of a refused call; fails the test if the call succeeds. */
-async function refusalCode(call: Promise<unknown>): Promise<unknown> {
-  const error = await call.then(
-    () => expect.fail('expected the call to be refused'),
-    (error: unknown) => error,
-  );
-  return (error as GraphQLError).extensions?.code;
-}
-
-const idsByParent = (rows: { parentId: number; id: number }[]) => {
-  const groups = new Map<number, number[]>();
-  for (const row of rows) groups.set(row.parentId, [...(groups.get(row.parentId) ?? []), row.id]);
-  return groups;
-};
 const countsByKey = (rows: { key: number; count: number | string | bigint }[]) => new Map(rows.map((row) => [Number(row.key), Number(row.count)]));
 
 describe.each(DIALECTS)('posts store (%s)', (dialect) => {
@@ -29,10 +15,21 @@ describe.each(DIALECTS)('posts store (%s)', (dialect) => {
   let store: PostsStore;
   const statements = () => copy.database.stats.statements;
   const rowCount = async (table: 'posts' | 'likes') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   /** Straight from the table: each parent's child post ids in the documented order, limit + 1 of them. */
   const expectedChildren = async (parent: 'reply_to_id' | 'author_id', direction: 'asc' | 'desc', ids: number[], limit: number, afterKey: number | null = null) => {
-    let query = db.selectFrom('posts').select(['id', `${parent} as parent`]).where(parent, 'in', ids).orderBy('id', direction);
+    let query = db
+      .selectFrom('posts')
+      .select(['id', `${parent} as parent`])
+      .where(parent, 'in', ids)
+      .orderBy('id', direction);
     if (afterKey !== null) query = query.where('id', direction === 'asc' ? '>' : '<', afterKey);
     const groups = new Map<number, number[]>();
     for (const row of await query.execute()) groups.set(row.parent!, [...(groups.get(row.parent!) ?? []), row.id]);
@@ -40,7 +37,8 @@ describe.each(DIALECTS)('posts store (%s)', (dialect) => {
   };
   const expectedCounts = async (table: 'posts' | 'likes', column: 'reply_to_id' | 'author_id' | 'post_id', ids: number[]) => {
     const counts = new Map<number, number>();
-    for (const row of await (db as Kysely<any>).selectFrom(table).select(`${column} as key`).where(column, 'in', ids).execute()) counts.set(row.key, (counts.get(row.key) ?? 0) + 1);
+    for (const row of await (db as Kysely<any>).selectFrom(table).select(`${column} as key`).where(column, 'in', ids).execute())
+      counts.set(row.key, (counts.get(row.key) ?? 0) + 1);
     return counts;
   };
 
@@ -77,7 +75,12 @@ describe.each(DIALECTS)('posts store (%s)', (dialect) => {
       const feed = (await store.recentPosts({ limit: FEED_GUARANTEE, afterKey: null })).slice(0, FEED_GUARANTEE);
       expect(feed.map((post) => post.attachedTrackId !== null)).toEqual(feed.map((_, index) => index % 2 === 0));
       // limit 0 still fetches one row per parent: enough to know every post has a reply.
-      const replies = idsByParent(await store.repliesOf(feed.map((post) => post.id), { limit: 0, afterKey: null }));
+      const replies = idsByParent(
+        await store.repliesOf(
+          feed.map((post) => post.id),
+          { limit: 0, afterKey: null },
+        ),
+      );
       expect(feed.filter((post) => replies.get(post.id)?.length !== 1)).toEqual([]);
     });
 

@@ -3,23 +3,9 @@ import type { GraphQLError } from 'graphql';
 import type { Kysely } from 'kysely';
 import { DIALECTS } from '../../../test/support/databases.ts';
 import { openDatabaseCopy } from '../../../test/support/stack.ts';
+import { refusalCode, idsByParent } from '../../../test/support/assertions.ts';
 import type { UsersDB } from '../src/db-types.ts';
 import { createStore, type UsersStore } from '../src/store.ts';
-
-/** The `extensions.code` of a refused call; fails the test if the call succeeds. */
-async function refusalCode(call: Promise<unknown>): Promise<unknown> {
-  const error = await call.then(
-    () => expect.fail('expected the call to be refused'),
-    (error: unknown) => error,
-  );
-  return (error as GraphQLError).extensions?.code;
-}
-
-const idsByParent = (rows: { parentId: number; id: number }[]) => {
-  const groups = new Map<number, number[]>();
-  for (const row of rows) groups.set(row.parentId, [...(groups.get(row.parentId) ?? []), row.id]);
-  return groups;
-};
 
 describe.each(DIALECTS)('users store (%s)', (dialect) => {
   let copy: Awaited<ReturnType<typeof openDatabaseCopy>>;
@@ -27,13 +13,24 @@ describe.each(DIALECTS)('users store (%s)', (dialect) => {
   let store: UsersStore;
   const statements = () => copy.database.stats.statements;
   const rowCount = async (table: 'users' | 'follows') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const isFollowing = async (follower: number, followee: number) =>
     !!(await db.selectFrom('follows').select('follower_id').where('follower_id', '=', follower).where('followee_id', '=', followee).executeTakeFirst());
   /** Straight from the table: each parent's linked user ids, by the other user's id ascending. */
   const expectedLinks = async (parent: 'followee_id' | 'follower_id', ids: number[], afterKey: number | null, limit: number) => {
     const other = parent === 'followee_id' ? 'follower_id' : 'followee_id';
-    let query = db.selectFrom('follows').select([`${parent} as parent`, `${other} as other`]).where(parent, 'in', ids).orderBy(other);
+    let query = db
+      .selectFrom('follows')
+      .select([`${parent} as parent`, `${other} as other`])
+      .where(parent, 'in', ids)
+      .orderBy(other);
     if (afterKey !== null) query = query.where(other, '>', afterKey);
     const groups = new Map<number, number[]>();
     for (const row of await query.execute()) groups.set(row.parent, [...(groups.get(row.parent) ?? []), row.other]);
