@@ -23,28 +23,34 @@ function externalPackages(): string[] {
   return [...names];
 }
 
-const entries: Record<string, string> = {
+const services: Record<string, string> = {
   'gateway/main': 'gateway/src/main.ts',
   ...Object.fromEntries(SUBGRAPHS.map((s) => [`subgraphs/${s}/src/main`, `subgraphs/${s}/src/main.ts`])),
 };
-const register = path.join(repoRoot, 'otel/src/register.ts');
-if (fs.existsSync(register)) entries['otel/register'] = 'otel/src/register.ts';
-
-fs.rmSync(outdir, { recursive: true, force: true });
-await build({
+const external = externalPackages();
+const common = {
   absWorkingDir: repoRoot,
-  entryPoints: entries,
   outdir,
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: externalPackages().flatMap((name) => [name, `${name}/*`]),
   // Bundled CommonJS helpers need require() in an ES module.
   banner: { js: "import { createRequire as __crossfadeRequire } from 'node:module'; const require = __crossfadeRequire(import.meta.url);" },
   logLevel: 'warning',
+} as const;
+
+fs.rmSync(outdir, { recursive: true, force: true });
+await build({ ...common, entryPoints: services, external: external.flatMap((name) => [name, `${name}/*`]) });
+// The SDK needs @opentelemetry/* 2.x, while @apollo/gateway hoists 1.x copies of some of them to the root
+// node_modules, where dist/ would resolve them: the bootstrap carries its own (all but the shared API).
+await build({
+  ...common,
+  entryPoints: { 'otel/register': 'otel/src/register.ts' },
+  external: external.filter((name) => !name.startsWith('@opentelemetry/') || name === '@opentelemetry/api').flatMap((name) => [name, `${name}/*`]),
 });
+const entries = { ...services, 'otel/register': '' };
 // Each subgraph finds its SDL next to its src/ folder, as in the source tree.
 for (const name of SUBGRAPHS) fs.copyFileSync(path.join(repoRoot, `subgraphs/${name}/schema.graphql`), path.join(outdir, `subgraphs/${name}/schema.graphql`));
 console.log(`built ${Object.keys(entries).length} entries into ${path.relative(process.cwd(), outdir) || outdir}`);

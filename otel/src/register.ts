@@ -8,8 +8,10 @@
  * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, OTEL_SDK_DISABLED, OTEL_RESOURCE_ATTRIBUTES.
  * Without an endpoint no exporter exists and nothing is recorded, but trace ids still flow
  * (traceparent, traceresponse, log lines), so a request can always be followed.
+ *
+ * No ESM loader hook is needed: node:http is patched in place (ES modules see the same object), graphql is
+ * CommonJS, and undici reports through diagnostics channels.
  */
-import { register } from 'node:module';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -20,8 +22,6 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
 import { TELEMETRY_SHUTDOWN } from './shutdown.ts';
 
-// ESM modules are patched through import-in-the-middle; CommonJS ones (graphql) through require hooks.
-register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
 
 const env = process.env;
 const SERVICES = ['gateway', 'users', 'posts', 'media'];
