@@ -3,12 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { composeSupergraph, CompositionError, SupergraphConfigError, supergraphFileState } from './lib/compose.ts';
-import { defaultConfigPath, defaultSupergraphPath } from './lib/paths.ts';
+import { defaultConfigPath, defaultSupergraphPath, kustomizeSupergraphPath } from './lib/paths.ts';
 
 const USAGE = `usage: npm run compose [-- [--config supergraph.yaml] [--output supergraph.graphql] [--check]]
   --config   rover-format composition config (default: supergraph.yaml at the repo root)
-  --output   where to write the supergraph SDL (default: supergraph.graphql at the repo root)
-  --check    write nothing; exit 1 when the output file is not what composition produces`;
+  --output   where to write the supergraph SDL (default: supergraph.graphql at the repo root, and its
+             copy in the Kubernetes base, deploy/k8s/base/supergraph.graphql)
+  --check    write nothing; exit 1 when an output file is not what composition produces`;
 
 let args;
 try {
@@ -30,8 +31,8 @@ if (args.help) {
 }
 
 const configPath = args.config ? path.resolve(args.config) : defaultConfigPath;
-const outputPath = args.output ? path.resolve(args.output) : defaultSupergraphPath;
-const shown = path.relative(process.cwd(), outputPath) || outputPath;
+// kustomize's configMapGenerator reads only inside its folder: the base keeps a copy of the supergraph.
+const outputPaths = args.output ? [path.resolve(args.output)] : [defaultSupergraphPath, kustomizeSupergraphPath];
 
 let supergraphSdl: string;
 try {
@@ -42,16 +43,18 @@ try {
   process.exit(1);
 }
 
-const state = supergraphFileState(outputPath, supergraphSdl);
-if (args.check) {
-  if (state !== 'fresh') {
-    console.error(`${shown} is ${state === 'missing' ? 'missing' : 'stale'}: run npm run compose`);
-    process.exit(1);
+let stale = false;
+for (const outputPath of outputPaths) {
+  const shown = path.relative(process.cwd(), outputPath) || outputPath;
+  const state = supergraphFileState(outputPath, supergraphSdl);
+  if (state === 'fresh') {
+    console.log(`${shown} is up to date`);
+  } else if (args.check) {
+    console.error(`${shown} is ${state}: run npm run compose`);
+    stale = true;
+  } else {
+    fs.writeFileSync(outputPath, supergraphSdl);
+    console.log(`wrote ${shown}`);
   }
-  console.log(`${shown} is up to date`);
-} else if (state === 'fresh') {
-  console.log(`${shown} is up to date`);
-} else {
-  fs.writeFileSync(outputPath, supergraphSdl);
-  console.log(`wrote ${shown}`);
 }
+if (stale) process.exit(1);

@@ -213,7 +213,8 @@ async function waitReady(services: Service[]): Promise<boolean> {
     pending = pending.filter((_, i) => !ready[i]);
     if (!pending.length) break;
     const names = pending.map((s) => s.name).join(', ');
-    if (Date.now() > deadline) throw new Error(`${names} did not become ready within ${READY_TIMEOUT_MS / 1000} s (polling ${pending.map((s) => localUrl(s, '/ready')).join(', ')})`);
+    if (Date.now() > deadline)
+      throw new Error(`${names} did not become ready within ${READY_TIMEOUT_MS / 1000} s (polling ${pending.map((s) => localUrl(s, '/ready')).join(', ')})`);
     if (!noticed && Date.now() > notice) {
       noticed = true;
       log(`waiting for ${names} (a first start migrates and seeds the databases)`);

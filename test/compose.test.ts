@@ -74,7 +74,10 @@ describe('composeSupergraph', () => {
   });
 
   it('rejects schema sources other than a file', () => {
-    const config = write('introspect.yaml', 'federation_version: 2\nsubgraphs:\n  users:\n    routing_url: http://localhost:4001/graphql\n    schema: { subgraph_url: http://localhost:4001/graphql }\n');
+    const config = write(
+      'introspect.yaml',
+      'federation_version: 2\nsubgraphs:\n  users:\n    routing_url: http://localhost:4001/graphql\n    schema: { subgraph_url: http://localhost:4001/graphql }\n',
+    );
     expect(() => composeSupergraph(config)).toThrow(/schema source `subgraph_url` .* is unsupported/);
   });
 

@@ -5,19 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/paths.ts';
-import {
-  containersOf,
-  dataOf,
-  idOf,
-  matches,
-  OVERLAYS,
-  podSpecOf,
-  renderOverlay,
-  schemaErrors,
-  strictFieldErrors,
-  type K8sObject,
-  type Overlay,
-} from './manifests.ts';
+import { containersOf, dataOf, idOf, matches, OVERLAYS, podSpecOf, renderOverlay, schemaErrors, strictFieldErrors, type K8sObject, type Overlay } from './manifests.ts';
 
 const SUBGRAPHS = { users: 4001, posts: 4002, media: 4003 } as const;
 const NAMESPACE = 'crossfade';
@@ -88,7 +76,9 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     expect(strictFieldErrors(objects())).toEqual([]);
   });
 
-  it('puts every namespaced object in the crossfade namespace, with unique names', () => {
+  it('puts every namespaced object in the crossfade namespace, which enforces the restricted pod security standard', () => {
+    const namespace = find(objects(), 'Namespace', NAMESPACE);
+    expect(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
     const cluster = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
     const problems = objects()
       .filter((o) => !cluster.has(o.kind) && o.metadata.namespace !== NAMESPACE)
@@ -139,8 +129,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     for (const o of workloads(objects())) {
       for (const c of containersOf(podSpecOf(o))) {
         for (const bound of ['requests', 'limits'])
-          for (const resource of ['cpu', 'memory'])
-            if (c.resources?.[bound]?.[resource] === undefined) problems.push(`${idOf(o)} container ${c.name}: no ${bound}.${resource}`);
+          for (const resource of ['cpu', 'memory']) if (c.resources?.[bound]?.[resource] === undefined) problems.push(`${idOf(o)} container ${c.name}: no ${bound}.${resource}`);
       }
     }
     expect(problems).toEqual([]);
@@ -225,15 +214,18 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       const claimTemplates = (o.spec.volumeClaimTemplates ?? []).map((t: any) => t.metadata.name);
       const volumes = (spec.volumes ?? []).map((v: any) => v.name);
       for (const v of spec.volumes ?? []) {
-        if (v.persistentVolumeClaim && !has('PersistentVolumeClaim', v.persistentVolumeClaim.claimName)) problems.push(`${idOf(o)} volume ${v.name}: no PersistentVolumeClaim ${v.persistentVolumeClaim.claimName}`);
+        if (v.persistentVolumeClaim && !has('PersistentVolumeClaim', v.persistentVolumeClaim.claimName))
+          problems.push(`${idOf(o)} volume ${v.name}: no PersistentVolumeClaim ${v.persistentVolumeClaim.claimName}`);
         const sources = Object.keys(v).filter((k) => k !== 'name');
         if (sources.length !== 1) problems.push(`${idOf(o)} volume ${v.name}: ${sources.length} sources (${sources})`);
       }
       for (const c of containersOf(spec))
         for (const m of c.volumeMounts ?? [])
           if (!volumes.includes(m.name) && !claimTemplates.includes(m.name)) problems.push(`${idOf(o)} container ${c.name}: mount ${m.name} has no volume`);
-      if (spec.serviceAccountName && spec.serviceAccountName !== 'default' && !has('ServiceAccount', spec.serviceAccountName)) problems.push(`${idOf(o)}: no ServiceAccount ${spec.serviceAccountName}`);
-      if (o.kind === 'StatefulSet' && find(objects(), 'Service', o.spec.serviceName)?.spec.clusterIP !== 'None') problems.push(`${idOf(o)}: no headless Service ${o.spec.serviceName}`);
+      if (spec.serviceAccountName && spec.serviceAccountName !== 'default' && !has('ServiceAccount', spec.serviceAccountName))
+        problems.push(`${idOf(o)}: no ServiceAccount ${spec.serviceAccountName}`);
+      if (o.kind === 'StatefulSet' && find(objects(), 'Service', o.spec.serviceName)?.spec.clusterIP !== 'None')
+        problems.push(`${idOf(o)}: no headless Service ${o.spec.serviceName}`);
     }
     for (const binding of byKind(objects(), 'RoleBinding')) {
       if (!has(binding.roleRef.kind, binding.roleRef.name)) problems.push(`${idOf(binding)}: no ${binding.roleRef.kind} ${binding.roleRef.name}`);
@@ -260,7 +252,8 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       for (const port of s.spec.ports ?? []) {
         if (typeof port.targetPort !== 'string') continue;
         for (const w of selected)
-          if (!podSpecOf(w).containers.some((c: any) => c.ports?.some((p: any) => p.name === port.targetPort))) problems.push(`${idOf(s)}: ${idOf(w)} has no port ${port.targetPort}`);
+          if (!podSpecOf(w).containers.some((c: any) => c.ports?.some((p: any) => p.name === port.targetPort)))
+            problems.push(`${idOf(s)}: ${idOf(w)} has no port ${port.targetPort}`);
       }
     }
     for (const policy of byKind(objects(), 'NetworkPolicy')) {
@@ -268,7 +261,8 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       if (selected.length === 0) problems.push(`${idOf(policy)} selects no pods`);
       for (const rule of policy.spec.ingress ?? []) {
         for (const peer of rule.from ?? [])
-          if (peer.podSelector && !peer.namespaceSelector && !pods.some((w) => matches(peer.podSelector.matchLabels, podLabels(w)))) problems.push(`${idOf(policy)}: a peer selects no pods`);
+          if (peer.podSelector && !peer.namespaceSelector && !pods.some((w) => matches(peer.podSelector.matchLabels, podLabels(w))))
+            problems.push(`${idOf(policy)}: a peer selects no pods`);
         for (const port of rule.ports ?? [])
           if (typeof port.port === 'string' && !selected.some((w) => podSpecOf(w).containers.some((c: any) => c.ports?.some((p: any) => p.name === port.port))))
             problems.push(`${idOf(policy)}: no selected pod has a port named ${port.port}`);
@@ -316,7 +310,11 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
   it('scales each subgraph with one autoscaler and leaves its replica count to it', () => {
     const scalers = objects().filter((o) => o.kind === 'ScaledObject' || o.kind === 'HorizontalPodAutoscaler');
     const expected = overlay === 'prod-hpa' ? 'HorizontalPodAutoscaler' : 'ScaledObject';
-    expect(scalers.map((s) => `${s.kind}/${s.spec.scaleTargetRef.name}`).sort()).toEqual(Object.keys(SUBGRAPHS).map((n) => `${expected}/${n}`).sort());
+    expect(scalers.map((s) => `${s.kind}/${s.spec.scaleTargetRef.name}`).sort()).toEqual(
+      Object.keys(SUBGRAPHS)
+        .map((n) => `${expected}/${n}`)
+        .sort(),
+    );
     for (const name of Object.keys(SUBGRAPHS)) {
       // A replicas field would be reset by every apply, fighting the autoscaler.
       expect(find(objects(), 'Deployment', name)!.spec.replicas, `Deployment ${name} replicas`).toBeUndefined();
@@ -358,14 +356,15 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
         if (!matches(policy.spec.podSelector?.matchLabels, labels) || !policy.spec.policyTypes?.includes('Ingress')) continue;
         denyAll = true;
         for (const rule of policy.spec.ingress ?? []) {
-          const portMatches =
-            !rule.ports ||
-            rule.ports.some((p: any) => p.port === port || container.ports?.some((cp: any) => cp.name === p.port && cp.containerPort === port));
+          const portMatches = !rule.ports || rule.ports.some((p: any) => p.port === port || container.ports?.some((cp: any) => cp.name === p.port && cp.containerPort === port));
           if (!portMatches) continue;
           if (!rule.from) peers.push('*');
           for (const peer of rule.from ?? []) {
             if (peer.namespaceSelector) peers.push(`namespace:${JSON.stringify(peer.namespaceSelector.matchLabels)}`);
-            else workloads(objects()).filter((w) => matches(peer.podSelector?.matchLabels, podLabels(w))).forEach((w) => peers.push(w.metadata.name));
+            else
+              workloads(objects())
+                .filter((w) => matches(peer.podSelector?.matchLabels, podLabels(w)))
+                .forEach((w) => peers.push(w.metadata.name));
           }
         }
       }
@@ -385,7 +384,11 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
 describe('overlay differences', () => {
   it('dev brings Jaeger and its own Secrets; prod neither, and a registry image', () => {
     expect(find(rendered.dev, 'Deployment', 'jaeger')).toBeDefined();
-    expect(byKind(rendered.dev, 'Secret').map((s) => s.metadata.name.replace(/-[a-z0-9]{10}$/, '')).sort()).toEqual(OUT_OF_BAND_SECRETS);
+    expect(
+      byKind(rendered.dev, 'Secret')
+        .map((s) => s.metadata.name.replace(/-[a-z0-9]{10}$/, ''))
+        .sort(),
+    ).toEqual(OUT_OF_BAND_SECRETS);
     for (const overlay of ['prod', 'prod-hpa'] as const) {
       expect(find(rendered[overlay], 'Deployment', 'jaeger')).toBeUndefined();
       expect(byKind(rendered[overlay], 'Secret')).toEqual([]);

@@ -120,8 +120,7 @@ export function strictFieldErrors(objects: K8sObject[]): string[] {
   const getSourceFile = host.getSourceFile.bind(host);
   host.fileExists = (f) => f === fileName || fs.existsSync(f);
   host.readFile = (f) => (f === fileName ? source : readFile(f));
-  host.getSourceFile = (f, languageVersion, ...rest) =>
-    f === fileName ? ts.createSourceFile(f, source, languageVersion, true) : getSourceFile(f, languageVersion, ...rest);
+  host.getSourceFile = (f, languageVersion, ...rest) => (f === fileName ? ts.createSourceFile(f, source, languageVersion, true) : getSourceFile(f, languageVersion, ...rest));
   const program = ts.createProgram({ rootNames: [fileName], options, host });
   const sourceFile = program.getSourceFile(fileName)!;
   return ts.getPreEmitDiagnostics(program, sourceFile).map((d) => {
