@@ -25,7 +25,15 @@ function subgraph() {
   };
 }
 
-const answerFor = (r: DedupKey) => JSON.stringify([r.subgraph, r.query, r.operationName ?? null, canonicalJson(r.variables ?? {}), r.headers?.authorization ?? r.headers?.Authorization ?? null, r.headers?.['accept-language'] ?? null]);
+const answerFor = (r: DedupKey) =>
+  JSON.stringify([
+    r.subgraph,
+    r.query,
+    r.operationName ?? null,
+    canonicalJson(r.variables ?? {}),
+    r.headers?.authorization ?? r.headers?.Authorization ?? null,
+    r.headers?.['accept-language'] ?? null,
+  ]);
 
 const QUERY = 'query Feed__posts__0($first:Int){recentPosts(first:$first){edges{node{id viewerHasLiked}}}}';
 const base: DedupKey = { subgraph: 'posts', query: QUERY, operationName: 'Feed__posts__0', variables: { first: 20 }, headers: { authorization: 'Bearer viewer-1' } };
@@ -274,7 +282,7 @@ describe('operationKind / isMutation', () => {
     expect(isMutation('subscription S { a }')).toBe(true);
   });
 
-  it('reads the query planner\'s subgraph operations', () => {
+  it("reads the query planner's subgraph operations", () => {
     expect(operationKind('query HomeFeed__posts__0($first:Int){recentPosts(first:$first){edges{node{__typename id}}}}', 'HomeFeed__posts__0')).toBe('query');
     expect(operationKind('query($representations:[_Any!]!){_entities(representations:$representations){...on User{handle}}}')).toBe('query');
     expect(operationKind('mutation Like__posts__0($id:ID!){likePost(id:$id){__typename id}}', 'Like__posts__0')).toBe('mutation');
@@ -302,7 +310,18 @@ describe('operationKind / isMutation', () => {
   });
 
   it('says "mutation" whenever it is unsure', () => {
-    for (const text of ['', '   ', 'query Q { a', 'query Q { a } }', 'type Query { a: Int }', '"description" type T { a: Int }', 'schema { query: Q }', '123', 'query Q { a(s: "unterminated) }', 'query Q { a(s: """unterminated) }']) {
+    for (const text of [
+      '',
+      '   ',
+      'query Q { a',
+      'query Q { a } }',
+      'type Query { a: Int }',
+      '"description" type T { a: Int }',
+      'schema { query: Q }',
+      '123',
+      'query Q { a(s: "unterminated) }',
+      'query Q { a(s: """unterminated) }',
+    ]) {
       expect(isMutation(text), text).toBe(true);
     }
   });

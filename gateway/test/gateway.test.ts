@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { createLogger } from '@crossfade/kit';
+import { createLogger, DEV_JWT_SECRET, SERVICE_TOKEN_HEADER, signViewerToken } from '@crossfade/kit';
 import { loadConfig, startGateway, subgraphUrlVariable } from '../src/index.ts';
 import { scrape } from '../../test/support/prometheus.ts';
 import { HOME_FEED, postJson, startStack, type Stack } from '../../test/support/stack.ts';
@@ -43,9 +43,11 @@ describe('configuration', () => {
 describe('any valid supergraph', () => {
   let server: http.Server;
   let dir: string;
+  let received: http.IncomingHttpHeaders[] = [];
   beforeAll(async () => {
     // A one-subgraph graph that has nothing to do with Crossfade's own.
     server = http.createServer((req, res) => {
+      received.push(req.headers);
       req.resume();
       req.on('end', () => {
         res.setHeader('content-type', 'application/json');
@@ -54,7 +56,9 @@ describe('any valid supergraph', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-    const typeDefs = parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"]) type Query { weather: Weather } type Weather { city: String! celsius: Int! }`);
+    const typeDefs = parse(
+      `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"]) type Query { weather: Weather } type Weather { city: String! celsius: Int! }`,
+    );
     const result = composeServices([{ name: 'weather-service', typeDefs, url }]);
     if (result.errors) throw result.errors[0];
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossfade-gw-'));
@@ -66,7 +70,7 @@ describe('any valid supergraph', () => {
   });
 
   it('starts and serves it', async () => {
-    const gateway = await startGateway(loadConfig(['--supergraph', path.join(dir, 'supergraph.graphql')], { GATEWAY_PORT: '0' }), createLogger('test', 'silent'));
+    const gateway = await startGateway(loadConfig(['--supergraph', path.join(dir, 'supergraph.graphql')], { GATEWAY_PORT: '0', ADMIN_PORT: '0' }), createLogger('test', 'silent'));
     try {
       const response = await postJson(gateway.url, { query: '{ weather { city celsius } }' });
       expect(response.body).toEqual({ data: { weather: { city: 'Oslo', celsius: -3 } } });
@@ -78,11 +82,34 @@ describe('any valid supergraph', () => {
     }
   });
 
+  it('passes the allowlisted client headers and its service token to subgraphs, and nothing else', async () => {
+    const gateway = await startGateway(loadConfig(['--supergraph', path.join(dir, 'supergraph.graphql')], { GATEWAY_PORT: '0', ADMIN_PORT: '0' }), createLogger('test', 'silent'));
+    try {
+      received = [];
+      const token = await signViewerToken('3', DEV_JWT_SECRET);
+      await postJson(
+        gateway.url,
+        { query: '{ weather { city } }' },
+        { authorization: `Bearer ${token}`, 'accept-language': 'fr', 'x-request-id': 'r-1', cookie: 'session=secret', 'x-internal-role': 'admin' },
+      );
+      expect(received).toHaveLength(1);
+      const [headers] = received;
+      expect(headers).toMatchObject({ authorization: `Bearer ${token}`, 'accept-language': 'fr', 'x-request-id': 'r-1' });
+      expect(headers[SERVICE_TOKEN_HEADER]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      expect(headers.cookie).toBeUndefined();
+      expect(headers['x-internal-role']).toBeUndefined();
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('refuses to start on a file that is not a supergraph, saying why', async () => {
     const file = path.join(dir, 'plain.graphql');
     fs.writeFileSync(file, 'type Query { a: Int }');
-    await expect(startGateway(loadConfig(['--supergraph', file], { GATEWAY_PORT: '0' }), createLogger('test', 'silent'))).rejects.toThrow(/not a supergraph/);
-    await expect(startGateway(loadConfig(['--supergraph', path.join(dir, 'missing.graphql')], { GATEWAY_PORT: '0' }), createLogger('test', 'silent'))).rejects.toThrow(/cannot read supergraph/);
+    await expect(startGateway(loadConfig(['--supergraph', file], { GATEWAY_PORT: '0', ADMIN_PORT: '0' }), createLogger('test', 'silent'))).rejects.toThrow(/not a supergraph/);
+    await expect(
+      startGateway(loadConfig(['--supergraph', path.join(dir, 'missing.graphql')], { GATEWAY_PORT: '0', ADMIN_PORT: '0' }), createLogger('test', 'silent')),
+    ).rejects.toThrow(/cannot read supergraph/);
   });
 });
 
@@ -147,7 +174,11 @@ describe('HTTP surface', () => {
     expect(keys.some((k) => k.startsWith('crossfade_http_requests_total{route="/graphql"'))).toBe(true);
     expect(keys.some((k) => k.startsWith('crossfade_sql_statements_total{operation="SELECT"'))).toBe(true);
     expect(keys.some((k) => k.startsWith('crossfade_sql_statement_duration_seconds_bucket'))).toBe(true);
-    expect(keys.some((k) => k.startsWith('crossfade_dataloader_batch_size_bucket{le="1",loader="likeCount"}') || k.startsWith('crossfade_dataloader_batch_size_count{loader="likeCount"}'))).toBe(true);
+    expect(
+      keys.some(
+        (k) => k.startsWith('crossfade_dataloader_batch_size_bucket{le="1",loader="likeCount"}') || k.startsWith('crossfade_dataloader_batch_size_count{loader="likeCount"}'),
+      ),
+    ).toBe(true);
   });
 
   it('answers malformed JSON, an empty body and a missing query with 400 and a code', async () => {
@@ -168,7 +199,7 @@ describe('HTTP surface', () => {
     expect(fields).toEqual(expect.arrayContaining(['me', 'user', 'users', 'post', 'recentPosts', 'track', 'tracks', 'topTracks', 'playlist']));
   });
 
-  it('returns the healthy subgraphs\' fields and a coded error naming the one that is down', async () => {
+  it("returns the healthy subgraphs' fields and a coded error naming the one that is down", async () => {
     const query = `{ user(id: "1") { handle postCount } track(id: "1") { title } }`;
     expect((await stack.query(query)).body.errors).toBeUndefined();
     const { media } = stack.subgraphs;
@@ -195,11 +226,23 @@ describe('.env.example', () => {
         .filter((line) => /^[A-Z_]+=/.test(line))
         .map((line) => {
           const [key, ...rest] = line.split('=');
-          return [key, rest.join('=').replace(/\s+#.*$/, '').trim()];
+          return [
+            key,
+            rest
+              .join('=')
+              .replace(/\s+#.*$/, '')
+              .trim(),
+          ];
         }),
     );
     const config = loadConfig([], env);
-    expect(config).toMatchObject({ port: 4000, adminPort: 4090, bodyLimit: 1024 * 1024, rateLimitPerMinute: 0, forwardHeaders: ['authorization', 'accept-language', 'x-request-id'] });
+    expect(config).toMatchObject({
+      port: 4000,
+      adminPort: 4090,
+      bodyLimit: 1024 * 1024,
+      rateLimitPerMinute: 0,
+      forwardHeaders: ['authorization', 'accept-language', 'x-request-id'],
+    });
     expect(config.limits).toEqual({ maxDepth: 15, maxAliases: 30, maxDirectives: 20, maxTokens: 5000, maxCost: 20000, maxBatch: 0 });
   });
 });

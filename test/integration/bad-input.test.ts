@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { HOME_FEED, postJson, secrets, startStack, tokenFor, type Stack } from '../support/stack.ts';
 import { tableRows } from '../support/assertions.ts';
+import { DIALECTS } from '../support/databases.ts';
 
 interface Answer {
   status: number;
@@ -32,11 +33,11 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const sign = (secret: string, claims: (jwt: SignJWT) => SignJWT) => claims(new SignJWT({}).setProtectedHeader({ alg: 'HS256' })).sign(new TextEncoder().encode(secret));
 const nested = (depth: number) => `{ ${'user(id: "1") { followers(first: 1) { edges { node { '.repeat(Math.ceil(depth / 4))}id${' } } } }'.repeat(Math.ceil(depth / 4))} }`;
 
-describe('bad input: a 4xx or a coded error, the process up, nothing written', () => {
+describe.each(DIALECTS)('bad input (%s): a 4xx or a coded error, the process up, nothing written', (dialect) => {
   let stack: Stack;
   let before: Record<string, number>;
   beforeAll(async () => {
-    stack = await startStack('sqlite');
+    stack = await startStack(dialect);
     before = await rowCounts(stack);
   });
   afterAll(() => stack?.close());
