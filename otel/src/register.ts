@@ -22,7 +22,6 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
 import { TELEMETRY_SHUTDOWN } from './shutdown.ts';
 
-
 const env = process.env;
 const SERVICES = ['gateway', 'users', 'posts', 'media'];
 
