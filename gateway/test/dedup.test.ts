@@ -184,6 +184,42 @@ describe('InflightDedup', () => {
     expect(c).not.toBe(d);
   });
 
+  it('keyed on the exact body, shares only byte-identical bodies, and still keys on the viewer', async () => {
+    const dedup = new InflightDedup<string>();
+    let sent = 0;
+    const send = (answer: string) => () => new Promise<string>((resolve) => setImmediate(() => (sent++, resolve(answer))));
+    const bodyOf = (variables: unknown) => JSON.stringify({ query: QUERY, variables, operationName: 'Feed__posts__0' });
+    const requests: DedupKey[] = [
+      { ...base, body: bodyOf({ first: 20 }) },
+      { ...base, body: bodyOf({ first: 20 }) },
+      { ...base, body: bodyOf({ first: 21 }) },
+      { ...base, body: bodyOf({ first: 20 }), headers: { authorization: 'Bearer viewer-2' } },
+      { ...base, body: bodyOf({ first: 20 }), headers: {} },
+      { ...base, subgraph: 'users', body: bodyOf({ first: 20 }) },
+    ];
+    const answers = await Promise.all(requests.map((r, i) => dedup.run(r, send(`answer ${i}`))));
+    expect(sent).toBe(5);
+    expect(answers).toEqual(['answer 0', 'answer 0', 'answer 2', 'answer 3', 'answer 4', 'answer 5']);
+    // The body is what counts: the other fields are not looked at when it is given.
+    expect(dedup.keyOf({ ...base, body: 'x' })).toBe(dedup.keyOf({ ...base, variables: { first: 99 }, body: 'x' }));
+    expect(dedup.keyOf({ ...base, body: 'x' })).not.toBe(dedup.keyOf({ ...base, body: 'x ' }));
+  });
+
+  it('never confuses a body-keyed request with a query-keyed one, nor header boundaries', () => {
+    const dedup = new InflightDedup<string>();
+    const keys = new Set([
+      dedup.keyOf({ subgraph: 'posts', query: 'q', body: 'q' }),
+      dedup.keyOf({ subgraph: 'posts', query: 'q' }),
+      dedup.keyOf({ subgraph: 'posts', query: 'q', operationName: '-' }),
+      dedup.keyOf({ subgraph: 'posts', query: 'q', headers: { a: 'b' }, body: '' }),
+      dedup.keyOf({ subgraph: 'posts', query: 'q', headers: { a: 'b1:a1:b' }, body: '' }),
+      dedup.keyOf({ subgraph: 'posts', query: 'q', headers: { a: 'b', 'a1:': 'b' }, body: '' }),
+      dedup.keyOf({ subgraph: 'posts1:x', query: 'q', body: '' }),
+      dedup.keyOf({ subgraph: 'posts', query: 'q', body: '1:x' }),
+    ]);
+    expect(keys.size).toBe(8);
+  });
+
   it('sends variables it cannot key (not JSON) alone', async () => {
     const dedup = new InflightDedup<string>();
     let calls = 0;

@@ -68,6 +68,9 @@ function start() {
     spanProcessors: [spanExporter ? new tracing.BatchSpanProcessor(spanExporter) : new tracing.NoopSpanProcessor()],
     // Unless told otherwise, record only what can be exported.
     sampler: env.OTEL_TRACES_SAMPLER || spanExporter ? undefined : new tracing.ParentBasedSampler({ root: new tracing.AlwaysOffSampler() }),
+    // Traces only: the SDK would otherwise export metrics and logs over OTLP by default (metrics are
+    // Prometheus text on each service's /metrics instead).
+    metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({

@@ -40,6 +40,8 @@ describe('one trace per operation, gateway to SQL', () => {
     expect(Object.values(exits)).toEqual([0, 0, 0, 0].map((code) => ({ code, signal: null })));
     expect(feedTrace).toBeTruthy();
     expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['gateway', ...SUBGRAPH_NAMES]));
+    // Traces only: no OTLP metrics or logs (metrics are Prometheus text on /metrics).
+    expect(receiver.otherExports).toEqual([]);
   });
 
   it('links gateway.fetch -> subgraph HTTP server -> graphql execution -> dataloader batch -> SQL in every subgraph', () => {

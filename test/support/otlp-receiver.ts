@@ -28,12 +28,15 @@ const hex = (id: string | undefined) => (!id ? undefined : /^[0-9a-f]+$/i.test(i
 export async function startOtlpReceiver() {
   const spans: ReceivedSpan[] = [];
   const protobufExports: number[] = [];
+  /** Requests to anything but /v1/traces (metrics, logs): there should be none. */
+  const otherExports: string[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       if (req.url !== '/v1/traces') {
+        otherExports.push(req.url ?? '');
         res.writeHead(404).end();
         return;
       }
@@ -68,6 +71,7 @@ export async function startOtlpReceiver() {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     spans,
     protobufExports,
+    otherExports,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

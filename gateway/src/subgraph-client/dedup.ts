@@ -11,7 +11,7 @@
  *   const dedup = new InflightDedup<RawAnswer>();
  *   const send = () => fetchFromSubgraph(...);           // resolves to something immutable (the body text)
  *   const mutating = incomingOperationIsMutation || isMutation(request.query, request.operationName);
- *   const answer = mutating ? dedup.write(send) : dedup.run({ subgraph, query, operationName, variables, headers }, send);
+ *   const answer = mutating ? dedup.write(send) : dedup.run({ subgraph, query, body, headers }, send);
  *
  * - Never share mutations: `isMutation` tells (and says "mutation" whenever it is unsure). Every
  *   fetch of an operation whose incoming operation is a mutation should go through `write` too: the
@@ -35,6 +35,14 @@ export interface DedupKey {
   query: string;
   operationName?: string | null;
   variables?: Readonly<Record<string, unknown>> | null;
+  /**
+   * The exact request body that will be sent, when the caller has it. Then the key is those bytes
+   * (plus subgraph and headers) and query, operationName and variables are not looked at: two
+   * requests share only when the subgraph would receive byte-identical bodies. Cheaper than
+   * canonicalising the variables (entity fetches carry long representation lists), and exact; the
+   * only cost is a missed share when two equal variable objects were built in different key orders.
+   */
+  body?: string;
   /** The headers sent to the subgraph (names in any case). */
   headers?: Readonly<Record<string, HeaderValue>>;
 }
@@ -104,21 +112,31 @@ export class InflightDedup<T> {
 
   /** The key of a request, or undefined when it cannot be keyed safely (then it is never shared). */
   keyOf(request: DedupKey): string | undefined {
-    let variables: string;
-    try {
-      variables = canonicalJson(request.variables ?? {});
-    } catch {
-      return undefined;
+    let payload: string;
+    if (request.body !== undefined) {
+      payload = `b${field(request.body)}`;
+    } else {
+      let variables: string;
+      try {
+        variables = canonicalJson(request.variables ?? {});
+      } catch {
+        return undefined;
+      }
+      payload = `q${field(request.query)}${request.operationName == null ? '-' : field(request.operationName)}${field(variables)}`;
     }
-    const headers: [string, string][] = [];
-    for (const [name, value] of Object.entries(request.headers ?? {})) {
-      const lower = name.toLowerCase();
-      if (value === undefined || this.#ignored.has(lower)) continue;
-      headers.push([lower, typeof value === 'string' ? value : value.join(', ')]);
+    const headers: string[] = [];
+    const sent = request.headers;
+    if (sent) {
+      for (const name in sent) {
+        const value = sent[name];
+        const lower = name.toLowerCase();
+        if (value === undefined || this.#ignored.has(lower)) continue;
+        headers.push(`${field(lower)}${field(typeof value === 'string' ? value : value.join(', '))}`);
+      }
     }
-    headers.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    // A JSON array: no separator inside the query text or a header value can make two keys collide.
-    return JSON.stringify([request.subgraph, request.operationName ?? null, request.query, variables, headers]);
+    if (headers.length > 1) headers.sort();
+    // Every part is length-prefixed: no text inside a query, body or header value can make two keys collide.
+    return `${field(request.subgraph)}${headers.length}:${headers.join('')}${payload}`;
   }
 
   /**
@@ -163,6 +181,11 @@ export class InflightDedup<T> {
     // Entries of older epochs are never joined again; dropping them keeps the map small.
     this.#inflight.clear();
   }
+}
+
+/** A length-prefixed field: `<length>:<text>`. */
+function field(text: string): string {
+  return `${text.length}:${text}`;
 }
 
 function invoke<T>(send: () => Promise<T>): Promise<T> {
