@@ -1,6 +1,5 @@
-import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, InflightDedup, isMutation, operationKind, type DedupKey } from '../src/subgraph-client/dedup.ts';
+import { canonicalJson, InflightDedup, type DedupKey } from '../src/subgraph-client/dedup.ts';
 
 /** A request whose answer the test decides when to give. */
 function deferred<T>() {
@@ -302,82 +301,6 @@ describe('InflightDedup', () => {
     expect(fake.sent).toHaveLength(distinct);
     expect(distinct).toBeLessThan(requests.length);
     expect(dedup.size).toBe(0);
-  });
-});
-
-describe('operationKind / isMutation', () => {
-  it('tells queries from mutations and subscriptions', () => {
-    expect(operationKind('query Q { a }')).toBe('query');
-    expect(operationKind('{ a }')).toBe('query');
-    expect(operationKind('  query { a }')).toBe('query');
-    expect(operationKind('mutation M($input: CreatePostInput!) { createPost(input: $input) { id } }')).toBe('mutation');
-    expect(operationKind('mutation{likePost(id:"1"){id}}')).toBe('mutation');
-    expect(operationKind('subscription S { onPost { id } }')).toBe('subscription');
-    expect(isMutation('query Q { a }')).toBe(false);
-    expect(isMutation('mutation M { a }')).toBe(true);
-    expect(isMutation('subscription S { a }')).toBe(true);
-  });
-
-  it("reads the query planner's subgraph operations", () => {
-    expect(operationKind('query HomeFeed__posts__0($first:Int){recentPosts(first:$first){edges{node{__typename id}}}}', 'HomeFeed__posts__0')).toBe('query');
-    expect(operationKind('query($representations:[_Any!]!){_entities(representations:$representations){...on User{handle}}}')).toBe('query');
-    expect(operationKind('mutation Like__posts__0($id:ID!){likePost(id:$id){__typename id}}', 'Like__posts__0')).toBe('mutation');
-  });
-
-  it('is not fooled by keywords inside strings, block strings, comments, names or arguments', () => {
-    expect(operationKind('# mutation M { a }\nquery Q { a(s: "mutation { x }") }')).toBe('query');
-    expect(operationKind('query Q { a(s: """ } mutation { """) b }')).toBe('query');
-    expect(operationKind('query Q { a(s: "\\" } mutation {") }')).toBe('query');
-    expect(operationKind('query mutation { mutation }')).toBe('query');
-    expect(operationKind('query Q($m: String = "mutation") @dir(x: "{") { a }')).toBe('query');
-    expect(operationKind('mutation query { query }')).toBe('mutation');
-  });
-
-  it('handles fragments and picks the named operation of a document with several', () => {
-    const document = 'fragment F on Post { id } query Read { post(id: 1) { ...F } } mutation Write { likePost(id: 1) { ...F } }';
-    expect(operationKind(document, 'Read')).toBe('query');
-    expect(operationKind(document, 'Write')).toBe('mutation');
-    expect(isMutation(document, 'Read')).toBe(false);
-    // Without a name to choose, or with an unknown one, it cannot tell: never shared.
-    expect(operationKind(document)).toBeUndefined();
-    expect(isMutation(document)).toBe(true);
-    expect(isMutation(document, 'Nope')).toBe(true);
-    expect(operationKind('query A { a } fragment F on T { b }')).toBe('query');
-  });
-
-  it('says "mutation" whenever it is unsure', () => {
-    for (const text of [
-      '',
-      '   ',
-      'query Q { a',
-      'query Q { a } }',
-      'type Query { a: Int }',
-      '"description" type T { a: Int }',
-      'schema { query: Q }',
-      '123',
-      'query Q { a(s: "unterminated) }',
-      'query Q { a(s: """unterminated) }',
-    ]) {
-      expect(isMutation(text), text).toBe(true);
-    }
-  });
-
-  it('reads a parsed document too', () => {
-    expect(operationKind(parse('query Q { a }'))).toBe('query');
-    expect(isMutation(parse('mutation M { a }'))).toBe(true);
-    const both = parse('query R { a } mutation W { b }');
-    expect(isMutation(both, 'R')).toBe(false);
-    expect(isMutation(both, 'W')).toBe(true);
-    expect(isMutation(both)).toBe(true);
-  });
-
-  it('answers from its cache the same as from a fresh scan', () => {
-    for (let i = 0; i < 3; i++) {
-      expect(operationKind('mutation Cached { a }')).toBe('mutation');
-      expect(operationKind('query Cached { a }')).toBe('query');
-      expect(operationKind('query Cached { a } mutation Other { b }', 'Other')).toBe('mutation');
-      expect(operationKind('query Cached { a } mutation Other { b }', 'Cached')).toBe('query');
-    }
   });
 });
 

@@ -10,12 +10,11 @@
  *
  *   const dedup = new InflightDedup<RawAnswer>();
  *   const send = () => fetchFromSubgraph(...);           // resolves to something immutable (the body text)
- *   const mutating = incomingOperationIsMutation || isMutation(request.query, request.operationName);
- *   const answer = mutating ? dedup.write(send) : dedup.run({ subgraph, query, body, headers }, send);
+ *   const answer = incomingOperationIsAQuery ? dedup.run({ subgraph, query, body, headers }, send) : dedup.write(send);
  *
- * - Never share mutations: `isMutation` tells (and says "mutation" whenever it is unsure). Every
- *   fetch of an operation whose incoming operation is a mutation should go through `write` too: the
- *   reads that follow a write must see it.
+ * - Never share mutations: every fetch of an incoming operation that is not a query goes through
+ *   `write` (the query planner only makes mutation fetches for mutations, and the reads that follow
+ *   a write must see it).
  * - `write` also starts a new "epoch": a query issued after a write started (or finished) through
  *   this instance never joins a request that was sent before, so a client that wrote and then reads
  *   sees its write (read-your-writes through one gateway process).
@@ -26,8 +25,6 @@
  * - Share an immutable value (the response text) or pass `clone`, so that callers that mutate their
  *   result (the gateway merges entity data into it) cannot see each other's changes.
  */
-import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
-
 export type HeaderValue = string | readonly string[] | undefined;
 
 export interface DedupKey {
@@ -141,7 +138,7 @@ export class InflightDedup<T> {
 
   /**
    * Sends `send()` unless an identical request is already in flight, in which case its promise is
-   * shared. Only for queries: see `isMutation` and `write`.
+   * shared. Only for queries: writes go through `write`.
    */
   run(request: DedupKey, send: () => Promise<T>): Promise<T> {
     const key = this.keyOf(request);
@@ -194,147 +191,4 @@ function invoke<T>(send: () => Promise<T>): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
-}
-
-// ---- operation kind -------------------------------------------------------------------------------
-
-export type OperationKind = 'query' | 'mutation' | 'subscription';
-
-/**
- * The kind of the operation a request executes, from its text: a small lexer that skips strings,
- * block strings and comments and reads only the top-level definition keywords. Undefined when it
- * cannot tell (no such operation, several without a name to choose, a syntax it does not expect).
- */
-export function operationKind(query: string | DocumentNode, operationName?: string | null): OperationKind | undefined {
-  if (typeof query !== 'string') return kindFromDocument(query, operationName);
-  const cacheKey = operationName ? `${operationName}\u0000${query}` : query;
-  const cached = kindCache.get(cacheKey);
-  if (cached !== undefined) return cached === 'unknown' ? undefined : cached;
-  const kind = scanOperationKind(query, operationName ?? undefined);
-  if (kindCache.size >= KIND_CACHE_SIZE) kindCache.clear();
-  kindCache.set(cacheKey, kind ?? 'unknown');
-  return kind;
-}
-
-/** True unless the operation is certainly a query: mutations, subscriptions and anything unclear are never shared. */
-export function isMutation(query: string | DocumentNode, operationName?: string | null): boolean {
-  return operationKind(query, operationName) !== 'query';
-}
-
-const KIND_CACHE_SIZE = 1000;
-const kindCache = new Map<string, OperationKind | 'unknown'>();
-
-function kindFromDocument(document: DocumentNode, operationName?: string | null): OperationKind | undefined {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const chosen = operationName ? operations.filter((o) => o.name?.value === operationName) : operations;
-  return chosen.length === 1 ? chosen[0].operation : undefined;
-}
-
-const OPERATION_KEYWORDS = new Set(['query', 'mutation', 'subscription']);
-
-function isNameStart(code: number): boolean {
-  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
-}
-
-function isNameContinue(code: number): boolean {
-  return isNameStart(code) || (code >= 48 && code <= 57);
-}
-
-function scanOperationKind(text: string, operationName: string | undefined): OperationKind | undefined {
-  const operations: { kind: OperationKind; name: string | undefined }[] = [];
-  /** Nesting of {, ( and [. */
-  let depth = 0;
-  /** At depth 0: 'definition' expects a keyword or '{'; 'name' follows an operation keyword; 'header' is the rest before '{'. */
-  let state: 'definition' | 'name' | 'header' = 'definition';
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const code = text.charCodeAt(i);
-    // Ignored tokens: white space, line terminators, commas, BOM.
-    if (code === 32 || code === 9 || code === 10 || code === 13 || code === 44 || code === 0xfeff) {
-      i++;
-      continue;
-    }
-    if (code === 35 /* # */) {
-      while (i < n && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
-      continue;
-    }
-    if (code === 34 /* " */) {
-      if (text.startsWith('"""', i)) {
-        i += 3;
-        for (;;) {
-          if (i >= n) return undefined;
-          if (text.startsWith('\\"""', i)) i += 4;
-          else if (text.startsWith('"""', i)) {
-            i += 3;
-            break;
-          } else i++;
-        }
-      } else {
-        i++;
-        for (;;) {
-          if (i >= n) return undefined;
-          const c = text.charCodeAt(i);
-          if (c === 10 || c === 13) return undefined;
-          if (c === 92 /* \ */) i += 2;
-          else if (c === 34) {
-            i++;
-            break;
-          } else i++;
-        }
-      }
-      if (depth === 0) {
-        // A string at the top level is a description: only type-system documents have those.
-        if (state === 'definition') return undefined;
-        state = 'header';
-      }
-      continue;
-    }
-    if (isNameStart(code)) {
-      const start = i;
-      while (i < n && isNameContinue(text.charCodeAt(i))) i++;
-      if (depth > 0) continue;
-      const word = text.slice(start, i);
-      if (state === 'definition') {
-        if (OPERATION_KEYWORDS.has(word)) {
-          operations.push({ kind: word as OperationKind, name: undefined });
-          state = 'name';
-        } else if (word === 'fragment') {
-          state = 'header';
-        } else {
-          // schema, type, extend...: not an executable document.
-          return undefined;
-        }
-      } else if (state === 'name') {
-        operations[operations.length - 1].name = word;
-        state = 'header';
-      }
-      continue;
-    }
-    if (code === 123 /* { */ || code === 40 /* ( */ || code === 91 /* [ */) {
-      if (depth === 0 && state === 'definition') {
-        if (code !== 123) return undefined;
-        operations.push({ kind: 'query', name: undefined });
-      }
-      if (depth === 0) state = 'header';
-      depth++;
-      i++;
-      continue;
-    }
-    if (code === 125 /* } */ || code === 41 /* ) */ || code === 93 /* ] */) {
-      depth--;
-      if (depth < 0) return undefined;
-      i++;
-      // Closing a top-level selection set ends the definition.
-      if (depth === 0 && code === 125) state = 'definition';
-      continue;
-    }
-    // Any other punctuator or a number: no meaning here, but a top-level one ends an operation's name slot.
-    if (depth === 0 && state === 'name') state = 'header';
-    if (depth === 0 && state === 'definition') return undefined;
-    i++;
-  }
-  if (depth !== 0 || state !== 'definition') return undefined;
-  const chosen = operationName ? operations.filter((o) => o.name === operationName) : operations;
-  return chosen.length === 1 ? chosen[0].kind : undefined;
 }
