@@ -48,7 +48,8 @@ describe('scaling advice from real load on the local stack, posts slowed', () =>
     expect(bySubgraph.posts.desiredReplicas).toBeGreaterThan(bySubgraph.media.desiredReplicas);
     // Little's law on the gateway's own timings: 16 clients mostly waiting on posts.
     expect(bySubgraph.posts.inflight).toBeGreaterThan(8);
-    expect(bySubgraph.posts.desiredReplicas).toBe(Math.ceil((bySubgraph.posts.arrivalRate * bySubgraph.posts.latency.mean!) / 5 - 1e-9));
+    // At least the concurrency formula on the stable window; the 6 s panic window may only raise it under a surge.
+    expect(bySubgraph.posts.desiredReplicas).toBeGreaterThanOrEqual(Math.ceil((bySubgraph.posts.arrivalRate * bySubgraph.posts.latency.mean!) / 5 - 0.01));
     expect(bySubgraph.posts.reason).toMatch(/^posts: 1 -> \d+ replicas; \d+% of critical path; p95 \d+ ms; [\d.]+ in flight \(target 5 per replica\)/);
   });
 
