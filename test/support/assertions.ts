@@ -21,6 +21,15 @@ export function idsByParent(rows: { parentId: number; id: number }[]): Map<numbe
 /** Rows of every table of every subgraph, to prove that a refused write left nothing behind. */
 export const SUBGRAPH_TABLES = { users: ['users', 'follows'], posts: ['posts', 'likes'], media: ['tracks', 'playlists', 'playlist_tracks', 'plays'] } as const;
 
+/** Rows in one table. */
+export async function countRows(db: Kysely<any>, table: string): Promise<number> {
+  const row = (await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow()) as { n: number | string };
+  return Number(row.n);
+}
+
 export async function tableRows(databases: Record<keyof typeof SUBGRAPH_TABLES, Kysely<any>>): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const [name, tables] of Object.entries(SUBGRAPH_TABLES)) {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { DIALECTS } from '../../../test/support/databases.ts';
 import { openDatabaseCopy } from '../../../test/support/stack.ts';
-import { refusalCode } from '../../../test/support/assertions.ts';
+import { countRows, refusalCode } from '../../../test/support/assertions.ts';
 import type { MediaDB } from '../src/db-types.ts';
 import { createStore, MAX_DURATION_MS, type MediaStore } from '../src/store.ts';
 
@@ -19,15 +19,7 @@ describe.each(DIALECTS)('media store (%s)', (dialect) => {
   let db: Kysely<MediaDB>;
   let store: MediaStore;
   const statements = () => copy.database.stats.statements;
-  const rowCount = async (table: keyof MediaDB) =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const rowCount = (table: keyof MediaDB) => countRows(db, table);
 
   beforeAll(async () => {
     copy = await openDatabaseCopy('media', dialect);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { DIALECTS } from '../../../test/support/databases.ts';
 import { openDatabaseCopy } from '../../../test/support/stack.ts';
-import { refusalCode, idsByParent } from '../../../test/support/assertions.ts';
+import { countRows, refusalCode, idsByParent } from '../../../test/support/assertions.ts';
 import type { PostsDB } from '../src/db-types.ts';
 import { FEED_GUARANTEE } from '../src/seed.ts';
 import { createStore, MAX_BODY, type PostsStore } from '../src/store.ts';
@@ -14,15 +14,7 @@ describe.each(DIALECTS)('posts store (%s)', (dialect) => {
   let db: Kysely<PostsDB>;
   let store: PostsStore;
   const statements = () => copy.database.stats.statements;
-  const rowCount = async (table: 'posts' | 'likes') =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const rowCount = (table: 'posts' | 'likes') => countRows(db, table);
   /** Straight from the table: each parent's child post ids in the documented order, limit + 1 of them. */
   const expectedChildren = async (parent: 'reply_to_id' | 'author_id', direction: 'asc' | 'desc', ids: number[], limit: number, afterKey: number | null = null) => {
     let query = db

@@ -3,7 +3,7 @@ import type { GraphQLError } from 'graphql';
 import type { Kysely } from 'kysely';
 import { DIALECTS } from '../../../test/support/databases.ts';
 import { openDatabaseCopy } from '../../../test/support/stack.ts';
-import { refusalCode, idsByParent } from '../../../test/support/assertions.ts';
+import { countRows, refusalCode, idsByParent } from '../../../test/support/assertions.ts';
 import type { UsersDB } from '../src/db-types.ts';
 import { createStore, type UsersStore } from '../src/store.ts';
 
@@ -12,15 +12,7 @@ describe.each(DIALECTS)('users store (%s)', (dialect) => {
   let db: Kysely<UsersDB>;
   let store: UsersStore;
   const statements = () => copy.database.stats.statements;
-  const rowCount = async (table: 'users' | 'follows') =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const rowCount = (table: 'users' | 'follows') => countRows(db, table);
   const isFollowing = async (follower: number, followee: number) =>
     !!(await db.selectFrom('follows').select('follower_id').where('follower_id', '=', follower).where('followee_id', '=', followee).executeTakeFirst());
   /** Straight from the table: each parent's linked user ids, by the other user's id ascending. */
