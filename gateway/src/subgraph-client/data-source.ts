@@ -82,7 +82,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       // Every fetch of an incoming mutation counts as a write: never shared, never retried, and reads after it see it.
       const write = !('incomingRequestContext' in options) || options.incomingRequestContext.operation?.operation !== 'query';
       const send = () => this.#resilience.execute(write, (signal) => this.#send(body, headers, signal));
-      const answer = write ? await this.#dedup.write(send) : await this.#dedup.run({ subgraph: name, query, body, headers }, send);
+      const answer = write ? await this.#dedup.write(send) : await this.#dedup.run({ subgraph: name, body, headers }, send);
       const response = this.#parse(answer);
       if (response.errors?.length) outcome = 'graphql_error';
       this.state = { kind: 'up', at: Date.now() };

@@ -1,16 +1,17 @@
 /**
  * In-flight de-duplication of identical subgraph queries.
  *
- * While a subgraph request is on the wire, an identical one (same subgraph, same operation text
- * and name, the same variables, the same answer-changing headers — the viewer's Authorization
- * above all) waits for the same promise instead of being sent again. The entry goes away as soon
- * as the request settles: nothing is cached past that.
+ * While a subgraph request is on the wire, an identical one (same subgraph, byte-identical request
+ * body, the same answer-changing headers — the viewer's Authorization above all) waits for the
+ * same promise instead of being sent again. The entry goes away as soon as the request settles:
+ * nothing is cached past that.
  *
  * How to use it in a data source:
  *
  *   const dedup = new InflightDedup<RawAnswer>();
- *   const send = () => fetchFromSubgraph(...);           // resolves to something immutable (the body text)
- *   const answer = incomingOperationIsAQuery ? dedup.run({ subgraph, query, body, headers }, send) : dedup.write(send);
+ *   const body = JSON.stringify({ query, variables, operationName }); // the exact bytes that will be sent
+ *   const send = () => fetchFromSubgraph(body, ...);                  // resolves to something immutable (the response text)
+ *   const answer = incomingOperationIsAQuery ? dedup.run({ subgraph, body, headers }, send) : dedup.write(send);
  *
  * - Never share mutations: every fetch of an incoming operation that is not a query goes through
  *   `write` (the query planner only makes mutation fetches for mutations, and the reads that follow
@@ -18,6 +19,10 @@
  * - `write` also starts a new "epoch": a query issued after a write started (or finished) through
  *   this instance never joins a request that was sent before, so a client that wrote and then reads
  *   sees its write (read-your-writes through one gateway process).
+ * - `body` is the exact request body: two requests share only when the subgraph would receive
+ *   byte-identical bodies. That is exact and cheap (no canonicalising of long entity
+ *   representation lists); the only cost is a missed share when two equal variable objects were
+ *   serialised in different key orders.
  * - `headers` are the headers that will be sent to the subgraph (the forwarded client headers).
  *   All of them are part of the key except those listed in `ignoredHeaders` (per-request tracing
  *   ids and the gateway's own service token by default): a header added to the forward list
@@ -29,17 +34,8 @@ export type HeaderValue = string | readonly string[] | undefined;
 
 export interface DedupKey {
   subgraph: string;
-  query: string;
-  operationName?: string | null;
-  variables?: Readonly<Record<string, unknown>> | null;
-  /**
-   * The exact request body that will be sent, when the caller has it. Then the key is those bytes
-   * (plus subgraph and headers) and query, operationName and variables are not looked at: two
-   * requests share only when the subgraph would receive byte-identical bodies. Cheaper than
-   * canonicalising the variables (entity fetches carry long representation lists), and exact; the
-   * only cost is a missed share when two equal variable objects were built in different key orders.
-   */
-  body?: string;
+  /** The exact request body that will be sent to the subgraph. */
+  body: string;
   /** The headers sent to the subgraph (names in any case). */
   headers?: Readonly<Record<string, HeaderValue>>;
 }
@@ -64,30 +60,8 @@ export interface DedupStats {
   sent: number;
   /** Calls of `run` that shared a request already in flight. */
   shared: number;
-  /** Calls of `run` that could not be keyed (variables that are not JSON) and were sent alone. */
-  unkeyable: number;
   /** Calls of `write`. */
   writes: number;
-}
-
-/** JSON with object keys sorted at every depth; undefined members are dropped as JSON.stringify does. Throws on what JSON cannot hold. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') throw new TypeError(`cannot key a ${typeof value}`);
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('cannot key a non-finite number');
-    return JSON.stringify(value) ?? 'null';
-  }
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) throw new TypeError('cannot key a non-plain object');
-  const keys = Object.keys(value).sort();
-  const parts: string[] = [];
-  for (const key of keys) {
-    const member = (value as Record<string, unknown>)[key];
-    if (member === undefined) continue;
-    parts.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);
-  }
-  return `{${parts.join(',')}}`;
 }
 
 export class InflightDedup<T> {
@@ -95,7 +69,7 @@ export class InflightDedup<T> {
   readonly #ignored: Set<string>;
   readonly #clone: ((value: T) => T) | undefined;
   #epoch = 0;
-  readonly stats: DedupStats = { sent: 0, shared: 0, unkeyable: 0, writes: 0 };
+  readonly stats: DedupStats = { sent: 0, shared: 0, writes: 0 };
 
   constructor(options: InflightDedupOptions<T> = {}) {
     this.#ignored = new Set([...(options.ignoredHeaders ?? DEFAULT_IGNORED_HEADERS)].map((name) => name.toLowerCase()));
@@ -107,20 +81,8 @@ export class InflightDedup<T> {
     return this.#inflight.size;
   }
 
-  /** The key of a request, or undefined when it cannot be keyed safely (then it is never shared). */
-  keyOf(request: DedupKey): string | undefined {
-    let payload: string;
-    if (request.body !== undefined) {
-      payload = `b${field(request.body)}`;
-    } else {
-      let variables: string;
-      try {
-        variables = canonicalJson(request.variables ?? {});
-      } catch {
-        return undefined;
-      }
-      payload = `q${field(request.query)}${request.operationName == null ? '-' : field(request.operationName)}${field(variables)}`;
-    }
+  /** The key of a request: subgraph, kept headers (lower-cased names, sorted) and body. */
+  keyOf(request: DedupKey): string {
     const headers: string[] = [];
     const sent = request.headers;
     if (sent) {
@@ -132,8 +94,8 @@ export class InflightDedup<T> {
       }
     }
     if (headers.length > 1) headers.sort();
-    // Every part is length-prefixed: no text inside a query, body or header value can make two keys collide.
-    return `${field(request.subgraph)}${headers.length}:${headers.join('')}${payload}`;
+    // Every part is length-prefixed: no text inside a subgraph name, body or header can make two keys collide.
+    return `${field(request.subgraph)}${headers.length}:${headers.join('')}${field(request.body)}`;
   }
 
   /**
@@ -142,10 +104,6 @@ export class InflightDedup<T> {
    */
   run(request: DedupKey, send: () => Promise<T>): Promise<T> {
     const key = this.keyOf(request);
-    if (key === undefined) {
-      this.stats.unkeyable++;
-      return invoke(send);
-    }
     const existing = this.#inflight.get(key);
     if (existing && existing.epoch === this.#epoch) {
       this.stats.shared++;
