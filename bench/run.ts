@@ -99,9 +99,8 @@ for (const key of workloadKeys)
   if (!(ALL_WORKLOADS as readonly string[]).includes(key)) throw new Error(`--workloads: unknown workload ${key} (known: ${ALL_WORKLOADS.join(', ')})`);
 /** HomeFeed with a different `first` on every connection: nothing to de-duplicate. */
 const DISTINCT_FIRSTS = Array.from({ length: 50 }, (_, i) => 1 + i);
-/** Crossfade's gateway as shipped: the flags deploy/entrypoint.sh gives it, unless --node-flags says otherwise. */
-const SHIPPED_GATEWAY_FLAGS = ['--max-semi-space-size=64'];
-const crossfadeNodeFlags = args['node-flags']?.split(/\s+/).filter(Boolean) ?? SHIPPED_GATEWAY_FLAGS;
+/** Crossfade's gateway as shipped, unless --node-flags says otherwise. */
+const crossfadeNodeFlags = args['node-flags']?.split(/\s+/).filter(Boolean) ?? procs.SHIPPED_GATEWAY_FLAGS;
 const shouldBuild = args.build && !args['no-build'];
 const shouldWrite = args['no-write'] ? false : (args.write ?? !quick);
 

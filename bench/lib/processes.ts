@@ -7,6 +7,9 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Crossfade's gateway as shipped: the node flags deploy/entrypoint.sh gives it. */
+export const SHIPPED_GATEWAY_FLAGS = ['--max-semi-space-size=64'];
+
 export interface Managed {
   name: string;
   child: ChildProcess;
