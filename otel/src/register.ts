@@ -6,8 +6,10 @@
  * Honours the standard variables: OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT /
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, http/json),
  * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, OTEL_SDK_DISABLED, OTEL_RESOURCE_ATTRIBUTES.
- * Without an endpoint no exporter exists and nothing is recorded, but trace ids still flow
- * (traceparent, traceresponse, log lines), so a request can always be followed.
+ * Without an endpoint the SDK is not started at all, as with OTEL_SDK_DISABLED=true: no exporter (the
+ * SDK's own default would send to localhost:4318), no instrumentation, no context propagation, so
+ * nothing is slowed. Even unsampled, a started SDK costs the gateway about a tenth of its throughput
+ * (AsyncLocalStorage's promise hooks on Node 20, the HTTP instrumentations; docs/PERFORMANCE.md).
  *
  * No ESM loader hook is needed: node:http is patched in place (ES modules see the same object), graphql is
  * CommonJS, and undici reports through diagnostics channels.
@@ -41,9 +43,9 @@ function reportOnce(kind: string, message: string) {
   process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), service: serviceName(), msg: `telemetry ${kind}: ${message}` })}\n`);
 }
 
+const endpoint = () => env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+
 function exporter() {
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (!endpoint) return undefined;
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf';
   if (protocol === 'http/json') return new OTLPJsonTraceExporter();
   if (protocol !== 'http/protobuf') reportOnce('configuration', `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported; using http/protobuf`);
@@ -53,21 +55,18 @@ function exporter() {
 const IGNORED_PATHS = new Set(['/health', '/ready', '/metrics']);
 
 function start() {
-  if (env.OTEL_SDK_DISABLED === 'true') return;
+  if (env.OTEL_SDK_DISABLED === 'true' || !endpoint()) return;
   const name = serviceName();
   setGlobalErrorHandler((error) => reportOnce('error', error instanceof Error ? error.message : String(error)));
   diag.setLogger({ error: (m) => reportOnce('error', m), warn: (m) => reportOnce('warning', m), info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
-  const spanExporter = exporter();
   const sdk = new NodeSDK({
     serviceName: name,
     resource: resources.resourceFromAttributes({
       'service.version': env.SERVICE_VERSION ?? '0.1.0',
       'deployment.environment.name': env.NODE_ENV ?? 'development',
     }),
-    // No endpoint: a processor that drops everything, so ids exist but nothing is exported.
-    spanProcessors: [spanExporter ? new tracing.BatchSpanProcessor(spanExporter) : new tracing.NoopSpanProcessor()],
-    // Unless told otherwise, record only what can be exported.
-    sampler: env.OTEL_TRACES_SAMPLER || spanExporter ? undefined : new tracing.ParentBasedSampler({ root: new tracing.AlwaysOffSampler() }),
+    // OTEL_BSP_* tune it; the sampler comes from OTEL_TRACES_SAMPLER (default parentbased_always_on).
+    spanProcessors: [new tracing.BatchSpanProcessor(exporter())],
     // Traces only: the SDK would otherwise export metrics and logs over OTLP by default (metrics are
     // Prometheus text on each service's /metrics instead).
     metricReaders: [],

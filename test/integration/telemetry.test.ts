@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPH_NAMES } from '../support/databases.ts';
 import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
@@ -137,6 +138,41 @@ describe('sampling and failing exporters', () => {
     }
     expect(receiver.protobufExports.length).toBeGreaterThan(0);
   }, 60_000);
+
+  it('starts no SDK without an endpoint: nothing sent to the default localhost:4318, no trace context anywhere', async () => {
+    // Where the SDK's own default exporter would send; when the port is taken, the other checks still stand.
+    const requests: string[] = [];
+    const defaultCollector = http.createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.end();
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      defaultCollector.once('error', () => resolve(false));
+      defaultCollector.listen(4318, '127.0.0.1', () => resolve(true));
+    });
+    const stack = await startProcessStack({
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
+      OTEL_TRACES_SAMPLER: 'always_on',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    let response;
+    try {
+      response = await postJson(stack.url, { query: HOME_FEED, variables: { first: 3 } }, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await stack.stop();
+      if (listening) await new Promise((resolve) => defaultCollector.close(resolve));
+    }
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+    // A started SDK would continue the caller's trace and name it here, and on the access log line.
+    expect(response.headers.get('traceresponse')).toBeNull();
+    const access = stack.gateway.logs.find((line) => line.msg === 'graphql operation');
+    expect(access).toBeDefined();
+    expect(access!.trace_id).toBeUndefined();
+    if (listening) expect(requests).toEqual([]);
+  }, 90_000);
 
   it('keeps every request successful when the exporter endpoint refuses connections', async () => {
     const stack = await startProcessStack({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_EXPORTER_OTLP_TIMEOUT: '1000' });
