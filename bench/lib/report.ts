@@ -267,10 +267,10 @@ export function writeSection(file: string, section: string, content: string): vo
   const begin = `<!-- bench:${section}:begin -->`;
   const end = `<!-- bench:${section}:end -->`;
   const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  if (from < 0 || to < from) text = `${text.trimEnd()}\n\n${begin}\n${end}\n`;
+  // The end marker that follows the begin marker: a stray end marker earlier in the file is left alone.
+  if (from < 0 || text.indexOf(end, from) < 0) text = `${text.trimEnd()}\n\n${begin}\n${end}\n`;
   const start = text.indexOf(begin) + begin.length;
-  const stop = text.indexOf(end);
+  const stop = text.indexOf(end, start);
   text = `${text.slice(0, start)}\n${content.trim()}\n${text.slice(stop)}`;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);
