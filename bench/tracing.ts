@@ -1,5 +1,5 @@
 /**
- * npm run bench:tracing [-- --rounds 3 --duration 10 --connections 50 --no-build --profile --traced-env K=V,...]
+ * npm run bench:tracing [-- --rounds 3 --duration 10 --connections 50 --no-build --profile --traced-env K=V,... --gateway-node PATH]
  *
  * What tracing costs: the same stack three times, side by side on one machine — OpenTelemetry off
  * (OTEL_SDK_DISABLED=true everywhere), tracing every request (100% sampling), and tracing one operation
@@ -10,7 +10,8 @@
  *
  * --profile: off and 100% only, one round with every service under node --cpu-prof; prints each
  * service's CPU per gateway response by category (OpenTelemetry broken down by package), side by side,
- * and writes nothing. --traced-env adds variables to the traced stacks (and writes nothing).
+ * and writes nothing. --traced-env adds variables to the traced stacks, --gateway-node runs the gateways
+ * on another Node.js binary; with either, nothing is written.
  */
 import http from 'node:http';
 import fs from 'node:fs';
