@@ -184,6 +184,12 @@ describe('sampling and failing exporters', () => {
         expect(response.body.errors).toBeUndefined();
         await new Promise((resolve) => setTimeout(resolve, 150));
       }
+      // The exporter gives up after its retries (OTEL_EXPORTER_OTLP_TIMEOUT): wait for that, then keep
+      // sending, so that later failed exports had their chance to be reported again.
+      const complained = () => stack.gateway.stderr.some((line) => /telemetry/.test(line));
+      for (let waited = 0; !complained() && waited < 15_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 5; i++) expect((await postJson(stack.url, { query: HOME_FEED, variables: { first: 3 } })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
     } finally {
       exits = await stack.stop();
     }
