@@ -28,6 +28,21 @@ export const Attr = {
   DB_NAMESPACE: 'db.namespace',
   GRAPHQL_OPERATION_NAME: 'graphql.operation.name',
   GRAPHQL_OPERATION_TYPE: 'graphql.operation.type',
+  /** HTTP server and client spans (otel/src/http.ts), stable HTTP semantic conventions. */
+  HTTP_REQUEST_METHOD: 'http.request.method',
+  HTTP_REQUEST_METHOD_ORIGINAL: 'http.request.method_original',
+  HTTP_ROUTE: 'http.route',
+  HTTP_RESPONSE_STATUS_CODE: 'http.response.status_code',
+  URL_SCHEME: 'url.scheme',
+  URL_PATH: 'url.path',
+  URL_FULL: 'url.full',
+  SERVER_ADDRESS: 'server.address',
+  SERVER_PORT: 'server.port',
+  NETWORK_PEER_ADDRESS: 'network.peer.address',
+  NETWORK_PEER_PORT: 'network.peer.port',
+  NETWORK_PROTOCOL_VERSION: 'network.protocol.version',
+  USER_AGENT_ORIGINAL: 'user_agent.original',
+  ERROR_TYPE: 'error.type',
 } as const;
 
 export const Metric = {

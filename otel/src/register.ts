@@ -8,19 +8,18 @@
  * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, OTEL_SDK_DISABLED, OTEL_RESOURCE_ATTRIBUTES.
  * Without an endpoint the SDK is not started at all, as with OTEL_SDK_DISABLED=true: no exporter (the
  * SDK's own default would send to localhost:4318), no instrumentation, no context propagation, so
- * nothing is slowed. Even with nothing sampled, a started SDK costs the gateway 7-15% of its throughput
- * (AsyncLocalStorage's promise hooks on Node 20, the HTTP instrumentations; docs/PERFORMANCE.md).
+ * nothing is slowed (a started SDK costs even when nothing is sampled: AsyncLocalStorage's promise hooks on
+ * Node 20; docs/PERFORMANCE.md).
  *
- * No ESM loader hook is needed: node:http is patched in place (ES modules see the same object), graphql is
- * CommonJS, and undici reports through diagnostics channels.
+ * Instrumentation: graphql in the subgraphs (the only package patched; it is CommonJS, so no ESM loader hook is
+ * needed). HTTP server and client spans are made by otel/src/http.ts, called from the kit's HTTP server and the
+ * gateway's data source; @apollo/gateway and the kit make the rest of the spans through the API.
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
 import { TELEMETRY_SHUTDOWN } from './shutdown.ts';
 
@@ -52,8 +51,6 @@ function exporter() {
   return new OTLPProtoTraceExporter();
 }
 
-const IGNORED_PATHS = new Set(['/health', '/ready', '/metrics']);
-
 function start() {
   if (env.OTEL_SDK_DISABLED === 'true' || !endpoint()) return;
   const name = serviceName();
@@ -72,10 +69,6 @@ function start() {
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => IGNORED_PATHS.has((req.url ?? '').split('?', 1)[0]),
-      }),
-      new UndiciInstrumentation(),
       // The gateway has @apollo/gateway's own spans; graphql instrumentation there would double them.
       ...(name === 'gateway' ? [] : [new GraphQLInstrumentation({ ignoreResolveSpans: true, ignoreTrivialResolveSpans: true, mergeItems: true })]),
     ],

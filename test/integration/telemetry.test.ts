@@ -6,6 +6,9 @@ import { spawnService, startProcessStack, type ProcessStack } from '../support/p
 import { HOME_FEED, postJson } from '../support/stack.ts';
 
 const SERVER = 2;
+const CLIENT = 3;
+const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c';
+const CALLER_SPAN = 'b7ad6b7169203331';
 const traceIdOf = (traceresponse: string | null) => /^00-([0-9a-f]{32})-[0-9a-f]{16}-0[01]$/.exec(traceresponse ?? '')?.[1];
 
 describe('one trace per operation, gateway to SQL', () => {
@@ -16,6 +19,7 @@ describe('one trace per operation, gateway to SQL', () => {
   let lookupTrace: string;
   let trace: ReceivedSpan[];
   let refused: Awaited<ReturnType<typeof postJson>>;
+  let continued: Awaited<ReturnType<typeof postJson>>;
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -32,6 +36,8 @@ describe('one trace per operation, gateway to SQL', () => {
     const lookup = await postJson(stack.url, { query: '{ post(id: "49999") { body author { handle } } }' });
     lookupTrace = traceIdOf(lookup.headers.get('traceresponse'))!;
     refused = await postJson(stack.url, { query: '{ recentPosts(first: 500) { totalCount } }' });
+    continued = await postJson(stack.url, { query: '{ me { handle } }' }, { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` });
+    expect((await fetch(new URL('/health', stack.url))).status).toBe(200);
     exits = await stack.stop();
     trace = receiver.spans.filter((s) => s.traceId === feedTrace);
   }, 90_000);
@@ -70,8 +76,24 @@ describe('one trace per operation, gateway to SQL', () => {
       ).toBe(true);
       expect(batch < execution && execution < server && server < fetch, names.join(' <- ')).toBe(true);
       expect(chain[fetch].attributes).toMatchObject({ service: subgraph, 'subgraph.name': subgraph });
-      expect(chain.at(-1)!.service).toBe('gateway');
+      expect(chain[server].attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/graphql', 'http.response.status_code': 200 });
+      // The subgraph's server span hangs under the gateway's client span for that request, itself under gateway.fetch.
+      const client = chain[server + 1];
+      expect(client, names.join(' <- ')).toMatchObject({ service: 'gateway', kind: CLIENT, parentSpanId: chain[fetch].spanId });
+      expect(client.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 200, 'url.full': expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/) });
+      const root = chain.at(-1)!;
+      expect(root).toMatchObject({ service: 'gateway', kind: SERVER, name: 'POST /graphql', parentSpanId: undefined });
+      expect(root.attributes).toMatchObject({ 'http.route': '/graphql', 'url.path': '/graphql', 'http.response.status_code': 200 });
     }
+  });
+
+  it('continues the trace a client sends in traceparent, and never traces probes', () => {
+    expect(continued.body.errors).toBeUndefined();
+    expect(traceIdOf(continued.headers.get('traceresponse'))).toBe(CALLER_TRACE);
+    const spans = receiver.spans.filter((s) => s.traceId === CALLER_TRACE);
+    expect(spans.find((s) => s.service === 'gateway' && s.kind === SERVER)?.parentSpanId).toBe(CALLER_SPAN);
+    expect(spans.some((s) => s.service === 'users' && s.kind === SERVER)).toBe(true);
+    expect(receiver.spans.filter((s) => s.attributes['url.path'] === '/health')).toEqual([]);
   });
 
   it('stays bounded: no span per resolved field', () => {

@@ -8,6 +8,7 @@ import type { GraphQLLayer } from '../graphql/server.ts';
 import { cors, overloaded, rateLimiter, tooManyRequests } from './guards.ts';
 
 const PROBE_TIMEOUT_MS = 500;
+const GRAPHQL_ROUTES: ReadonlySet<string> = new Set(['/graphql', '/']);
 
 async function probe(dispatcher: Dispatcher, url: string): Promise<'up' | 'down'> {
   try {
@@ -71,7 +72,7 @@ export async function startPublicServer(config: GatewayConfig, layer: GraphQLLay
     async (req, res) => {
       if (corsCheck(req, res)) return;
       const path = pathOf(req);
-      if (path === '/graphql' || path === '/') {
+      if (GRAPHQL_ROUTES.has(path)) {
         // Shed load at once rather than queueing without end.
         if (config.maxInflight > 0 && operations >= config.maxInflight) {
           req.resume();
@@ -90,5 +91,6 @@ export async function startPublicServer(config: GatewayConfig, layer: GraphQLLay
       return sendJson(res, 404, { error: `no route for ${path}; GraphQL is served at /graphql` });
     },
     deps.logger,
+    GRAPHQL_ROUTES,
   );
 }

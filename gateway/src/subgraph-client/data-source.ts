@@ -1,4 +1,5 @@
 import { SERVICE_TOKEN_HEADER, type ServiceTokenSigner } from '@crossfade/kit';
+import { traceOutgoing } from '@crossfade/otel/http';
 import { Attr } from '@crossfade/otel/names';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ScalingAdvisor } from '@crossfade/otel/advisor';
@@ -46,6 +47,7 @@ function isConnectionError(error: unknown): boolean {
  */
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   state: SubgraphState = { kind: 'unknown' };
+  readonly #url: URL;
   readonly #origin: string;
   readonly #path: string;
   readonly #resilience: ReturnType<typeof createResilience>;
@@ -53,6 +55,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
 
   constructor(readonly options: SubgraphClientOptions) {
     const url = new URL(options.url);
+    this.#url = url;
     this.#origin = url.origin;
     this.#path = url.pathname + url.search;
     this.#resilience = createResilience(options.name, options);
@@ -116,11 +119,12 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
 
   async #send(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<RawAnswer> {
     try {
-      const response = await this.options.dispatcher.request({ origin: this.#origin, path: this.#path, method: 'POST', headers, body, signal });
-      const text = await response.body.text();
-      const answer = { status: response.statusCode, text };
+      const answer = await traceOutgoing({ method: 'POST', url: this.#url, headers }, async (traced) => {
+        const response = await this.options.dispatcher.request({ origin: this.#origin, path: this.#path, method: 'POST', headers: traced, body, signal });
+        return { status: response.statusCode, text: await response.body.text() };
+      });
       // Not a GraphQL answer: a failure the circuit breaker counts.
-      if (response.statusCode >= 500 && !text.startsWith('{')) this.#parse(answer);
+      if (answer.status >= 500 && !answer.text.startsWith('{')) this.#parse(answer);
       return answer;
     } catch (error) {
       if (signal.aborted || error instanceof SubgraphFailure) throw error;

@@ -1,7 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sendGraphQLError } from './http.ts';
+import { pathOf, sendGraphQLError } from './http.ts';
 import { shutdownTelemetry } from '@crossfade/otel';
+import { traceIncoming } from '@crossfade/otel/http';
 import type { Logger } from './logger.ts';
 
 export interface HttpService {
@@ -16,12 +17,17 @@ export interface HttpService {
   close(timeoutMs: number): Promise<void>;
 }
 
-/** An HTTP server around an async handler: a failure becomes a 500 without internals, never a crash. */
+/**
+ * An HTTP server around an async handler: a failure becomes a 500 without internals, never a crash. Each request
+ * is answered inside its HTTP server span (except probes and /metrics), named after its path when that is one of
+ * `routes`.
+ */
 export async function serveHttp(
   port: number,
   host: string | undefined,
   handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   logger: Logger,
+  routes: ReadonlySet<string> = new Set(),
 ): Promise<HttpService> {
   let inflight = 0;
   let draining = false;
@@ -32,11 +38,13 @@ export async function serveHttp(
     res.once('close', () => {
       if (--inflight === 0) drained?.();
     });
-    handler(req, res).catch((error) => {
-      logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
-      else res.destroy();
-    });
+    void traceIncoming(req, res, pathOf(req), routes, () =>
+      handler(req, res).catch((error) => {
+        logger.error({ err: error }, 'request failed');
+        if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+        else res.destroy();
+      }),
+    );
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -118,6 +118,7 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
       await route(req, res, path);
     },
     logger,
+    ROUTES,
   );
   const actualPort = service.port;
   const url = `http://${host && host !== '0.0.0.0' ? host : 'localhost'}:${actualPort}/graphql`;

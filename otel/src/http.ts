@@ -1,0 +1,146 @@
+/**
+ * Crossfade's HTTP spans: a SERVER span for each request a service answers (continuing the caller's W3C trace
+ * context) and a CLIENT span for each request the gateway sends to a subgraph (carrying the trace context on).
+ *
+ * Made here rather than by @opentelemetry/instrumentation-http and -undici: those patch node:http and listen on
+ * undici's diagnostics channels for every request, bind each request's event emitters to the context and parse
+ * URLs and headers even when nothing is sampled; on the gateway they cost more than everything else tracing does
+ * (docs/PERFORMANCE.md). Both functions do nothing measurable when no SDK is started (the API's no-op tracer
+ * and propagator), and never throw into a request.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, diag, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { Attr } from './names.ts';
+
+const tracer = trace.getTracer('@crossfade/otel/http');
+
+/** Probes and scrapes are never traced: they would bury the operations. */
+const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
+function methodAttributes(method: string): Attributes {
+  return KNOWN_METHODS.has(method) ? { [Attr.HTTP_REQUEST_METHOD]: method } : { [Attr.HTTP_REQUEST_METHOD]: '_OTHER', [Attr.HTTP_REQUEST_METHOD_ORIGINAL]: method };
+}
+
+/** The host of a Host header, without port or IPv6 brackets: `[::1]:4000`, `example.com:4000`, `example.com`. */
+function hostOf(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  if (header.startsWith('[')) return header.slice(1, Math.max(1, header.indexOf(']')));
+  const colon = header.indexOf(':');
+  return colon > 0 ? header.slice(0, colon) : header;
+}
+
+/** Telemetry never breaks a request: a failure here is reported (once, by register.ts's logger) and the request goes on untraced. */
+function dropped(where: string, error: unknown) {
+  diag.error(`${where}: ${(error as Error)?.message ?? String(error)}`);
+}
+
+/**
+ * Runs `handle` inside a SERVER span for `req`, a child of the caller's `traceparent` if it sent one. The span is
+ * named `METHOD route` when the path is one of `routes` (just `METHOD` otherwise, keeping names few) and ends
+ * when the response is finished or the connection closes.
+ */
+export function traceIncoming(req: IncomingMessage, res: ServerResponse, path: string, routes: ReadonlySet<string>, handle: () => Promise<void>): Promise<void> {
+  if (UNTRACED_PATHS.has(path)) return handle();
+  let span: Span;
+  let active: ReturnType<typeof context.active>;
+  try {
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const method = req.method ?? 'GET';
+    const route = routes.has(path) ? path : undefined;
+    const socket = req.socket;
+    span = tracer.startSpan(
+      route ? `${method} ${route}` : method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          ...methodAttributes(method),
+          [Attr.URL_SCHEME]: 'http',
+          [Attr.URL_PATH]: path,
+          ...(route && { [Attr.HTTP_ROUTE]: route }),
+          [Attr.SERVER_ADDRESS]: hostOf(req.headers.host),
+          [Attr.SERVER_PORT]: socket.localPort,
+          [Attr.NETWORK_PEER_ADDRESS]: socket.remoteAddress,
+          [Attr.NETWORK_PEER_PORT]: socket.remotePort,
+          [Attr.NETWORK_PROTOCOL_VERSION]: req.httpVersion,
+          [Attr.USER_AGENT_ORIGINAL]: req.headers['user-agent'],
+        },
+      },
+      parent,
+    );
+    active = trace.setSpan(parent, span);
+  } catch (error) {
+    dropped('HTTP server span', error);
+    return handle();
+  }
+  if (span.isRecording()) {
+    res.once('close', () => {
+      const status = res.statusCode;
+      span.setAttribute(Attr.HTTP_RESPONSE_STATUS_CODE, status);
+      if (!res.writableFinished) {
+        span.setAttribute(Attr.ERROR_TYPE, 'connection_closed');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was sent' });
+      } else if (status >= 500) {
+        // Server spans count 5xx as errors, not 4xx (the client's fault).
+        span.setAttribute(Attr.ERROR_TYPE, String(status));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    });
+  }
+  return context.with(active, handle);
+}
+
+export interface OutgoingRequest {
+  method: string;
+  /** Its origin and path (never credentials or query) make `url.full`; host and port the server address. */
+  url: URL;
+  headers: Record<string, string>;
+}
+
+/**
+ * Runs `send` inside a CLIENT span for one outgoing request, giving it the headers with `traceparent` (and
+ * `tracestate`, baggage) added; `send` resolves to the response status. The caller's headers are left as they were.
+ */
+export async function traceOutgoing<T extends { status: number }>(request: OutgoingRequest, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+  let span: Span | undefined;
+  let headers = request.headers;
+  try {
+    const { method, url } = request;
+    span = tracer.startSpan(KNOWN_METHODS.has(method) ? method : 'HTTP', {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        ...methodAttributes(method),
+        [Attr.SERVER_ADDRESS]: url.hostname,
+        [Attr.SERVER_PORT]: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+        [Attr.URL_FULL]: url.origin + url.pathname,
+      },
+    });
+    const carrier: Record<string, string> = {};
+    propagation.inject(trace.setSpan(context.active(), span), carrier);
+    for (const key in carrier) {
+      headers = { ...headers, ...carrier };
+      break;
+    }
+  } catch (error) {
+    dropped('HTTP client span', error);
+    span = undefined;
+  }
+  if (!span?.isRecording()) return send(headers);
+  try {
+    const answer = await send(headers);
+    span.setAttribute(Attr.HTTP_RESPONSE_STATUS_CODE, answer.status);
+    if (answer.status >= 400) {
+      // Client spans count every 4xx and 5xx as errors.
+      span.setAttribute(Attr.ERROR_TYPE, String(answer.status));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    return answer;
+  } catch (error) {
+    span.setAttribute(Attr.ERROR_TYPE, (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.name ?? '_OTHER');
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
