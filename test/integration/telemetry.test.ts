@@ -80,7 +80,11 @@ describe('one trace per operation, gateway to SQL', () => {
       // The subgraph's server span hangs under the gateway's client span for that request, itself under gateway.fetch.
       const client = chain[server + 1];
       expect(client, names.join(' <- ')).toMatchObject({ service: 'gateway', kind: CLIENT, parentSpanId: chain[fetch].spanId });
-      expect(client.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 200, 'url.full': expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/) });
+      expect(client.attributes).toMatchObject({
+        'http.request.method': 'POST',
+        'http.response.status_code': 200,
+        'url.full': expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/),
+      });
       const root = chain.at(-1)!;
       expect(root).toMatchObject({ service: 'gateway', kind: SERVER, name: 'POST /graphql', parentSpanId: undefined });
       expect(root.attributes).toMatchObject({ 'http.route': '/graphql', 'url.path': '/graphql', 'http.response.status_code': 200 });
