@@ -253,7 +253,7 @@ describe('InflightDedup', () => {
     expect(dedup.stats.writes).toBe(2);
   });
 
-  it('starts a new epoch when a write finishes too', async () => {
+  it('makes requests sent during a write unjoinable once it finishes too', async () => {
     const dedup = new InflightDedup<string>();
     const write = deferred<string>();
     const w = dedup.write(() => write.promise);

@@ -16,9 +16,10 @@
  * - Never share mutations: every fetch of an incoming operation that is not a query goes through
  *   `write` (the query planner only makes mutation fetches for mutations, and the reads that follow
  *   a write must see it).
- * - `write` also starts a new "epoch": a query issued after a write started (or finished) through
- *   this instance never joins a request that was sent before, so a client that wrote and then reads
- *   sees its write (read-your-writes through one gateway process).
+ * - `write` makes every request in flight unjoinable, when it starts and again when it settles: a
+ *   query issued after a write started (or finished) through this instance never joins a request
+ *   that was sent before, so a client that wrote and then reads sees its write (read-your-writes
+ *   through one gateway process).
  * - `body` is the exact request body: two requests share only when the subgraph would receive
  *   byte-identical bodies. That is exact and cheap (no canonicalising of long entity
  *   representation lists); the only cost is a missed share when two equal variable objects were
@@ -50,11 +51,6 @@ export interface InflightDedupOptions<T> {
 /** Per-request ids that never change a subgraph's answer, and the gateway's own service credential. */
 export const DEFAULT_IGNORED_HEADERS: readonly string[] = ['x-request-id', 'traceparent', 'tracestate', 'x-crossfade-gateway-token'];
 
-interface Entry<T> {
-  promise: Promise<T>;
-  epoch: number;
-}
-
 export interface DedupStats {
   /** Requests actually sent through `run`. */
   sent: number;
@@ -65,10 +61,9 @@ export interface DedupStats {
 }
 
 export class InflightDedup<T> {
-  readonly #inflight = new Map<string, Entry<T>>();
+  readonly #inflight = new Map<string, Promise<T>>();
   readonly #ignored: Set<string>;
   readonly #clone: ((value: T) => T) | undefined;
-  #epoch = 0;
   readonly stats: DedupStats = { sent: 0, shared: 0, writes: 0 };
 
   constructor(options: InflightDedupOptions<T> = {}) {
@@ -105,17 +100,16 @@ export class InflightDedup<T> {
   run(request: DedupKey, send: () => Promise<T>): Promise<T> {
     const key = this.keyOf(request);
     const existing = this.#inflight.get(key);
-    if (existing && existing.epoch === this.#epoch) {
+    if (existing) {
       this.stats.shared++;
-      return this.#clone ? existing.promise.then(this.#clone) : existing.promise;
+      return this.#clone ? existing.then(this.#clone) : existing;
     }
     this.stats.sent++;
     const promise = invoke(send);
-    const entry: Entry<T> = { promise, epoch: this.#epoch };
-    this.#inflight.set(key, entry);
+    this.#inflight.set(key, promise);
     const settle = () => {
-      // A newer entry (after a write) may have taken the key: remove only our own.
-      if (this.#inflight.get(key) === entry) this.#inflight.delete(key);
+      // A newer request (sent after a write cleared the map) may have taken the key: remove only our own.
+      if (this.#inflight.get(key) === promise) this.#inflight.delete(key);
     };
     promise.then(settle, settle);
     return promise;
@@ -124,17 +118,11 @@ export class InflightDedup<T> {
   /** Sends a write (never shared) and makes every request already in flight unjoinable, before and after it. */
   write(send: () => Promise<T>): Promise<T> {
     this.stats.writes++;
-    this.#newEpoch();
+    this.#inflight.clear();
     const promise = invoke(send);
-    const after = () => this.#newEpoch();
+    const after = () => this.#inflight.clear();
     promise.then(after, after);
     return promise;
-  }
-
-  #newEpoch(): void {
-    this.#epoch++;
-    // Entries of older epochs are never joined again; dropping them keeps the map small.
-    this.#inflight.clear();
   }
 }
 
