@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pathOf, sendJson, serveHttp, type HttpService, type Logger } from '@crossfade/kit';
+import { sendJson, serveHttp, type HttpService, type Logger } from '@crossfade/kit';
 import { handleAdminRequest, type ScalingAdvisor } from '@crossfade/otel/advisor';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -8,10 +8,9 @@ export function startAdminServer(port: number, host: string | undefined, deps: {
   return serveHttp(
     port,
     host,
-    async (req: IncomingMessage, res: ServerResponse) => {
+    async (req: IncomingMessage, res: ServerResponse, path: string) => {
       req.resume();
       if (handleAdminRequest(deps.advisor, req, res)) return;
-      const path = pathOf(req);
       if (path === '/metrics') {
         const body = await deps.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });

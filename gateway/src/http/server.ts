@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerToken, createViewerVerifier, handleGraphQL, pathOf, sendGraphQLError, sendJson, serveHttp, type HttpService, type Logger, type Viewer } from '@crossfade/kit';
+import { bearerToken, createViewerVerifier, handleGraphQL, sendGraphQLError, sendJson, serveHttp, type HttpService, type Logger, type Viewer } from '@crossfade/kit';
 import type { GraphQLError } from 'graphql';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config.ts';
@@ -69,9 +69,8 @@ export async function startPublicServer(config: GatewayConfig, layer: GraphQLLay
   return serveHttp(
     config.port,
     config.host,
-    async (req, res) => {
+    async (req, res, path) => {
       if (corsCheck(req, res)) return;
-      const path = pathOf(req);
       if (GRAPHQL_ROUTES.has(path)) {
         // Shed load at once rather than queueing without end.
         if (config.maxInflight > 0 && operations >= config.maxInflight) {

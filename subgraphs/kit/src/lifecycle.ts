@@ -20,12 +20,12 @@ export interface HttpService {
 /**
  * An HTTP server around an async handler: a failure becomes a 500 without internals, never a crash. Each request
  * is answered inside its HTTP server span (except probes and /metrics), named after its path when that is one of
- * `routes`.
+ * `routes`. The handler gets the request's path (without the query string) with it.
  */
 export async function serveHttp(
   port: number,
   host: string | undefined,
-  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  handler: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>,
   logger: Logger,
   routes: ReadonlySet<string> = new Set(),
 ): Promise<HttpService> {
@@ -38,8 +38,9 @@ export async function serveHttp(
     res.once('close', () => {
       if (--inflight === 0) drained?.();
     });
-    void traceIncoming(req, res, pathOf(req), routes, () =>
-      handler(req, res).catch((error) => {
+    const path = pathOf(req);
+    void traceIncoming(req, res, path, routes, () =>
+      handler(req, res, path).catch((error) => {
         logger.error({ err: error }, 'request failed');
         if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
         else res.destroy();

@@ -7,7 +7,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { parse, type GraphQLFormattedError } from 'graphql';
 import { bearerToken, createViewerVerifier, SERVICE_TOKEN_HEADER, ServiceTokenVerifier, type Viewer } from './auth.ts';
 import type { Database } from './db.ts';
-import { handleGraphQL, pathOf, sendGraphQLError, sendJson } from './http.ts';
+import { handleGraphQL, sendGraphQLError, sendJson } from './http.ts';
 import { serveHttp } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 import { metrics, registry } from './telemetry.ts';
@@ -107,8 +107,7 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
   const service = await serveHttp(
     port,
     host,
-    async (req, res) => {
-      const path = pathOf(req);
+    async (req, res, path) => {
       const label = ROUTES.has(path) ? path : 'other';
       const timer = metrics.httpDuration.startTimer({ route: label });
       res.once('finish', () => {
