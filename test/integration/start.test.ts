@@ -12,12 +12,13 @@ import { SUBGRAPH_NAMES, sqliteTemplate } from '../support/databases.ts';
 
 const PORT_VARIABLES = ['USERS_PORT', 'POSTS_PORT', 'MEDIA_PORT', 'GATEWAY_PORT', 'ADMIN_PORT'];
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** `count` distinct free ports: all held open at once, so none is handed out twice. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => net.createServer());
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 function listening(port: number): Promise<boolean> {
@@ -57,8 +58,7 @@ async function npmStart(): Promise<NpmStart> {
   dirs.push(dataDir);
   const run = inject('testRun');
   for (const name of SUBGRAPH_NAMES) fs.copyFileSync(sqliteTemplate(run, name), path.join(dataDir, `${name}.sqlite`));
-  const ports: number[] = [];
-  for (let i = 0; i < PORT_VARIABLES.length; i++) ports.push(await freePort());
+  const ports = await freePorts(PORT_VARIABLES.length);
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   for (const variable of Object.keys(env)) if (variable.endsWith('DATABASE_URL') || variable === 'PORT') delete env[variable];
   PORT_VARIABLES.forEach((variable, i) => (env[variable] = String(ports[i])));
