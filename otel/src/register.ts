@@ -21,6 +21,7 @@ import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/expor
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
+import otelPackage from '../package.json' with { type: 'json' };
 import { TELEMETRY_SHUTDOWN } from './shutdown.ts';
 
 const env = process.env;
@@ -42,6 +43,15 @@ function reportOnce(kind: string, message: string) {
   process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), service: serviceName(), msg: `telemetry ${kind}: ${message}` })}\n`);
 }
 
+/**
+ * The deployment environment: OTEL_RESOURCE_ATTRIBUTES's deployment.environment.name, or the older
+ * deployment.environment, else NODE_ENV.
+ */
+function deploymentEnvironment(): string {
+  const set = resources.envDetector.detect().attributes ?? {};
+  return String(set['deployment.environment.name'] ?? set['deployment.environment'] ?? env.NODE_ENV ?? 'development');
+}
+
 const endpoint = () => env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
 
 function exporter() {
@@ -54,13 +64,19 @@ function exporter() {
 function start() {
   if (env.OTEL_SDK_DISABLED === 'true' || !endpoint()) return;
   const name = serviceName();
+  const environment = deploymentEnvironment();
   setGlobalErrorHandler((error) => reportOnce('error', error instanceof Error ? error.message : String(error)));
   diag.setLogger({ error: (m) => reportOnce('error', m), warn: (m) => reportOnce('warning', m), info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
   const sdk = new NodeSDK({
     serviceName: name,
+    // OTEL_RESOURCE_ATTRIBUTES overrides these (service.version=<image tag>, say).
     resource: resources.resourceFromAttributes({
-      'service.version': env.SERVICE_VERSION ?? '0.1.0',
-      'deployment.environment.name': env.NODE_ENV ?? 'development',
+      // Every workspace carries the release's version.
+      'service.version': otelPackage.version,
+      // Under both names with one value: the current convention's and the older one, which many backends and
+      // dashboards still group by.
+      'deployment.environment.name': environment,
+      'deployment.environment': environment,
     }),
     // OTEL_BSP_* tune it; the sampler comes from OTEL_TRACES_SAMPLER (default parentbased_always_on).
     spanProcessors: [new tracing.BatchSpanProcessor(exporter())],

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import otelPackage from '../../otel/package.json' with { type: 'json' };
 import { SUBGRAPH_NAMES } from '../support/databases.ts';
 import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 import { spawnService, startProcessStack, type ProcessStack } from '../support/processes.ts';
@@ -29,6 +30,8 @@ describe('one trace per operation, gateway to SQL', () => {
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
       OTEL_BSP_SCHEDULE_DELAY: '600000',
+      // The older name only: both names must carry it.
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=staging',
     });
     const feed = await postJson(stack.url, { query: HOME_FEED });
     expect(feed.body.errors).toBeUndefined();
@@ -49,6 +52,20 @@ describe('one trace per operation, gateway to SQL', () => {
     expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['gateway', ...SUBGRAPH_NAMES]));
     // Traces only: no OTLP metrics or logs (metrics are Prometheus text on /metrics).
     expect(receiver.otherExports).toEqual([]);
+  });
+
+  it('describes each service in its resource: name, version and deployment environment under both names', () => {
+    for (const service of ['gateway', ...SUBGRAPH_NAMES]) {
+      const resources = trace.filter((s) => s.service === service).map((s) => s.resource);
+      expect(resources.length, service).toBeGreaterThan(0);
+      for (const resource of resources)
+        expect(resource, service).toMatchObject({
+          'service.name': service,
+          'service.version': otelPackage.version,
+          'deployment.environment': 'staging',
+          'deployment.environment.name': 'staging',
+        });
+    }
   });
 
   it('links gateway.fetch -> subgraph HTTP server -> graphql execution -> dataloader batch -> SQL in every subgraph', () => {

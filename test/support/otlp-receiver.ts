@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface ReceivedSpan {
   service: string;
+  /** The exporting service's resource attributes. */
+  resource: Record<string, unknown>;
   traceId: string;
   spanId: string;
   parentSpanId?: string;
@@ -20,6 +22,9 @@ function attributeValue(value: Record<string, unknown>): unknown {
   if ('boolValue' in value) return value.boolValue;
   return value;
 }
+
+const attributeMap = (attributes: { key: string; value: Record<string, unknown> }[] | undefined) =>
+  Object.fromEntries((attributes ?? []).map((a) => [a.key, attributeValue(a.value)]));
 
 /** JSON OTLP ids are hex strings; some encoders send base64. */
 const hex = (id: string | undefined) => (!id ? undefined : /^[0-9a-f]+$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex'));
@@ -45,17 +50,19 @@ export async function startOtlpReceiver() {
       } else {
         const payload = JSON.parse(body.toString());
         for (const resourceSpans of payload.resourceSpans ?? []) {
-          const service = resourceSpans.resource?.attributes?.find((a: { key: string }) => a.key === 'service.name')?.value?.stringValue;
+          const resource = attributeMap(resourceSpans.resource?.attributes);
+          const service = resource['service.name'] as string;
           for (const scope of resourceSpans.scopeSpans ?? []) {
             for (const span of scope.spans ?? []) {
               spans.push({
                 service,
+                resource,
                 traceId: hex(span.traceId)!,
                 spanId: hex(span.spanId)!,
                 parentSpanId: hex(span.parentSpanId) || undefined,
                 name: span.name,
                 kind: span.kind,
-                attributes: Object.fromEntries((span.attributes ?? []).map((a: { key: string; value: Record<string, unknown> }) => [a.key, attributeValue(a.value)])),
+                attributes: attributeMap(span.attributes),
                 startNs: BigInt(span.startTimeUnixNano),
                 endNs: BigInt(span.endTimeUnixNano),
               });
