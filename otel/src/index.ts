@@ -1,2 +1,3 @@
 export * from './names.ts';
 export { shutdownTelemetry } from './shutdown.ts';
+export { untraced } from './untraced.ts';

@@ -117,6 +117,12 @@ describe('one trace per operation, gateway to SQL', () => {
     expect(receiver.spans.filter((s) => s.attributes['url.path'] === '/health')).toEqual([]);
   });
 
+  it('starts traces only at the gateway HTTP server: nothing outside a request (a schema built at start) is exported', () => {
+    const roots = receiver.spans.filter((s) => !s.parentSpanId);
+    expect(roots.length).toBeGreaterThan(0);
+    expect(roots.filter((s) => !(s.service === 'gateway' && s.kind === SERVER)).map((s) => `${s.service}:${s.name}`)).toEqual([]);
+  });
+
   it('stays bounded: no span per resolved field', () => {
     // HomeFeed resolves thousands of fields; the trace holds tens of spans.
     expect(trace.length).toBeLessThan(150);

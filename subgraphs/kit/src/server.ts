@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { untraced } from '@crossfade/otel';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLFormattedError } from 'graphql';
 import { bearerToken, createViewerVerifier, SERVICE_TOKEN_HEADER, ServiceTokenVerifier, type Viewer } from './auth.ts';
@@ -66,17 +67,21 @@ function maskInternal(production: boolean) {
 /** Starts a subgraph: Apollo Server over buildSubgraphSchema, behind the service-token check, with /health and /ready. */
 export async function startSubgraphServer<C extends BaseContext>(options: SubgraphServerOptions<C>, port: number, host?: string): Promise<RunningSubgraph> {
   const { secrets, logger } = options;
-  const typeDefs = parse(fs.readFileSync(options.schemaFile, 'utf8'));
-  const apollo = new ApolloServer<C>({
-    schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
-    includeStacktraceInErrorResponses: false,
-    formatError: maskInternal(secrets.production),
-    stopOnTerminationSignals: false,
-    // Inline traces (ftv1) are for Apollo usage reporting, which Crossfade does not use.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-    logger,
+  // Untraced: the graphql instrumentation would export each parse of the schema as a trace of its own.
+  const apollo = await untraced(async () => {
+    const typeDefs = parse(fs.readFileSync(options.schemaFile, 'utf8'));
+    const server = new ApolloServer<C>({
+      schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+      includeStacktraceInErrorResponses: false,
+      formatError: maskInternal(secrets.production),
+      stopOnTerminationSignals: false,
+      // Inline traces (ftv1) are for Apollo usage reporting, which Crossfade does not use.
+      plugins: [ApolloServerPluginInlineTraceDisabled()],
+      logger,
+    });
+    await server.start();
+    return server;
   });
-  await apollo.start();
   const verifier = new ServiceTokenVerifier(secrets.gatewaySecret);
   if (options.demoDelayMs) logger.warn(`DEMO_SLOW_SUBGRAPH: every GraphQL request waits ${options.demoDelayMs} ms (demo only)`);
   if (options.acceptAnyCaller) logger.warn('SUBGRAPHS_ACCEPT_ANY_CALLER is on: the service token is not checked (benchmark only)');
