@@ -47,10 +47,10 @@ await build({ ...common, entryPoints: services, external: external.flatMap((name
 // node_modules, where dist/ would resolve them: the bootstrap carries its own (all but the shared API).
 await build({
   ...common,
-  entryPoints: { 'otel/register': 'otel/src/register.ts' },
+  entryPoints: { 'otel/register': 'otel/src/register.ts', 'otel/export-worker': 'otel/src/export-worker.ts' },
   external: external.filter((name) => !name.startsWith('@opentelemetry/') || name === '@opentelemetry/api').flatMap((name) => [name, `${name}/*`]),
 });
-const entries = { ...services, 'otel/register': '' };
+const entries = { ...services, 'otel/register': '', 'otel/export-worker': '' };
 // Each subgraph finds its SDL next to its src/ folder, as in the source tree.
 for (const name of SUBGRAPHS) fs.copyFileSync(path.join(repoRoot, `subgraphs/${name}/schema.graphql`), path.join(outdir, `subgraphs/${name}/schema.graphql`));
 console.log(`built ${Object.keys(entries).length} entries into ${path.relative(process.cwd(), outdir) || outdir}`);

@@ -9,7 +9,9 @@
 #      read-only root, non-root, on ports that do not collide with a dev stack (IMAGE_SMOKE_PORT, default
 #      14000: gateway 14000, admin 14090, users 14001, posts 14002, media 14003), SQLite on a tmpfs;
 #   4. /health of all four, /ready of the gateway, one HomeFeed query through the containerised gateway,
-#      and the gateway's metrics on its admin port; then the containers are removed, pass or fail.
+#      and the gateway's metrics on its admin port; then a SIGTERM stop, after which the HomeFeed trace must
+#      hold spans of all four, exported to an OTLP/JSON receiver on the host (port +91); then the containers
+#      are removed, pass or fail.
 # Needs root (apt-get, chroot builds). Caches under CROSSFADE_IMAGE_CACHE (default /var/cache/crossfade-image):
 # the debootstrap root, the base image and buildah's layers, so that a second run rebuilds only what changed.
 set -euo pipefail
@@ -25,6 +27,7 @@ PREFIX=crossfade-smoke
 SERVICES=(users posts media gateway)
 declare -A PORTS=([gateway]=$PORT_BASE [users]=$((PORT_BASE + 1)) [posts]=$((PORT_BASE + 2)) [media]=$((PORT_BASE + 3)))
 ADMIN_PORT=$((PORT_BASE + 90))
+OTLP_PORT=$((PORT_BASE + 91))
 started=$SECONDS
 
 log() { printf '[image-smoke +%3ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
@@ -71,6 +74,8 @@ on_exit() {
   remove_containers
   podman image unmount "$IMAGE" >/dev/null 2>&1 || true
   [ -n "${data_dir:-}" ] && rm -rf "$data_dir"
+  [ -n "${receiver_pid:-}" ] && kill "$receiver_pid" 2>/dev/null
+  [ -n "${spans_file:-}" ] && rm -f "$spans_file"
   if [ $status -eq 0 ]; then log "passed in $((SECONDS - started)) s"; else log "failed after $((SECONDS - started)) s"; fi
 }
 
@@ -171,6 +176,7 @@ run_service() {
     --cap-drop ALL --security-opt no-new-privileges --log-driver k8s-file \
     "${image_run_args[@]}" \
     -e NODE_ENV=production -e HOST=127.0.0.1 -e LOG_LEVEL=info \
+    -e OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT" -e OTEL_EXPORTER_OTLP_PROTOCOL=http/json \
     -e JWT_SECRET="$jwt_secret" -e GATEWAY_SECRET="$gateway_secret" "$@" \
     --rootfs "$image_rootfs" "$service" >/dev/null
 }
@@ -182,6 +188,29 @@ wait_for() {
     [ $SECONDS -lt $deadline ] || fail "$url did not answer within $3 s"
     sleep 1
   done
+}
+
+# An OTLP/HTTP JSON receiver on the host: one "service trace-id" line per span received.
+start_receiver() {
+  spans_file=$(mktemp "${TMPDIR:-/tmp}/crossfade-smoke-spans.XXXXXX")
+  node -e '
+    const [port, file] = process.argv.slice(1);
+    require("node:http").createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        const lines = [];
+        for (const rs of JSON.parse(Buffer.concat(chunks).toString() || "{}").resourceSpans ?? []) {
+          const service = rs.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue;
+          for (const ss of rs.scopeSpans) for (const span of ss.spans) lines.push(`${service} ${span.traceId}\n`);
+        }
+        require("node:fs").appendFileSync(file, lines.join(""));
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    }).listen(Number(port), "127.0.0.1");
+  ' "$OTLP_PORT" "$spans_file" &
+  receiver_pid=$!
+  until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$OTLP_PORT/" 2>/dev/null; do sleep 0.2; done
 }
 
 HOME_FEED='{ recentPosts(first: 5) { edges { node { id author { handle } attachedTrack { title } replies(first: 1) { edges { node { body } } } } } } }'
@@ -212,6 +241,7 @@ main() {
 
   jwt_secret=smoke-jwt-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
   gateway_secret=smoke-gw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  start_receiver
   for service in users posts media; do run_service "$service" -e PORT="${PORTS[$service]}"; done
   run_service gateway -e GATEWAY_PORT="${PORTS[gateway]}" -e ADMIN_PORT="$ADMIN_PORT" \
     -e SUBGRAPH_USERS_URL="http://127.0.0.1:${PORTS[users]}/graphql" \
@@ -223,8 +253,9 @@ main() {
   for service in "${SERVICES[@]}"; do wait_for "$service" "http://127.0.0.1:${PORTS[$service]}/ready" 60; done
   log "/ready answers on all four"
 
-  local body
-  body=$(curl -fsS --max-time 20 "http://127.0.0.1:${PORTS[gateway]}/graphql" -H 'content-type: application/json' \
+  local body headers trace_id
+  headers=$(mktemp)
+  body=$(curl -fsS --max-time 20 -D "$headers" "http://127.0.0.1:${PORTS[gateway]}/graphql" -H 'content-type: application/json' \
     -d "$(node -e 'process.stdout.write(JSON.stringify({ query: process.argv[1] }))' "$HOME_FEED")") || fail "the HomeFeed query failed"
   node -e '
     const result = JSON.parse(process.argv[1]);
@@ -240,6 +271,9 @@ main() {
     if (problems.length) { console.error(problems.join("\n")); process.exit(1); }
     console.error(`HomeFeed: ${edges.length} posts, e.g. @${edges[0].node.author.handle}: ${JSON.stringify(edges[0].node.replies.edges[0].node.body)}`);
   ' "$body" || fail "unexpected HomeFeed answer: ${body:0:600}"
+  trace_id=$(sed -n 's/^traceresponse: 00-\([0-9a-f]\{32\}\)-.*/\1/ip' "$headers")
+  rm -f "$headers"
+  [ -n "$trace_id" ] || fail "the HomeFeed answer has no traceresponse header"
 
   local metrics
   metrics=$(curl -fsS --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics") || fail "the gateway's admin port ($ADMIN_PORT) does not answer /metrics"
@@ -260,6 +294,12 @@ main() {
     [ "$code" = 0 ] || fail "$service did not stop cleanly on SIGTERM (exit code $code)"
   done
   log "all four stopped cleanly on SIGTERM"
+
+  # Their spans were exported by each service's export thread (dist/otel/export-worker.js), flushed at the stop.
+  for service in "${SERVICES[@]}"; do
+    grep -q "^$service $trace_id\$" "$spans_file" || fail "no span of $service in the HomeFeed trace $trace_id reached the OTLP receiver"
+  done
+  log "the HomeFeed trace holds spans of all four, exported over OTLP"
 }
 
 main "$@"

@@ -11,17 +11,20 @@
  * nothing is slowed (a started SDK costs even when nothing is sampled: AsyncLocalStorage's promise hooks on
  * Node 20; docs/PERFORMANCE.md).
  *
+ * Spans are exported in batches (BatchSpanProcessor) by the SDK's OTLP exporter on a worker thread
+ * (export-thread.ts), off the thread that serves requests.
+ *
  * Instrumentation: graphql in the subgraphs (the only package patched; it is CommonJS, so no ESM loader hook is
  * needed). HTTP server and client spans are made by otel/src/http.ts, called from the kit's HTTP server and the
  * gateway's data source; @apollo/gateway and the kit make the rest of the spans through the API.
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
+import { isMainThread } from 'node:worker_threads';
 import otelPackage from '../package.json' with { type: 'json' };
+import { ThreadSpanExporter } from './export-thread.ts';
 import { TELEMETRY_SHUTDOWN } from './shutdown.ts';
 
 const env = process.env;
@@ -54,15 +57,9 @@ function deploymentEnvironment(): string {
 
 const endpoint = () => env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
 
-function exporter() {
-  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf';
-  if (protocol === 'http/json') return new OTLPJsonTraceExporter();
-  if (protocol !== 'http/protobuf') reportOnce('configuration', `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported; using http/protobuf`);
-  return new OTLPProtoTraceExporter();
-}
-
 function start() {
-  if (env.OTEL_SDK_DISABLED === 'true' || !endpoint()) return;
+  // Worker threads inherit the --import that loaded this module: the SDK runs once per process, on its main thread.
+  if (!isMainThread || env.OTEL_SDK_DISABLED === 'true' || !endpoint()) return;
   const name = serviceName();
   const environment = deploymentEnvironment();
   setGlobalErrorHandler((error) => reportOnce('error', error instanceof Error ? error.message : String(error)));
@@ -79,7 +76,7 @@ function start() {
       'deployment.environment': environment,
     }),
     // OTEL_BSP_* tune it; the sampler comes from OTEL_TRACES_SAMPLER (default parentbased_always_on).
-    spanProcessors: [new tracing.BatchSpanProcessor(exporter())],
+    spanProcessors: [new tracing.BatchSpanProcessor(new ThreadSpanExporter(reportOnce))],
     // Traces only: the SDK would otherwise export metrics and logs over OTLP by default (metrics are
     // Prometheus text on each service's /metrics instead).
     metricReaders: [],

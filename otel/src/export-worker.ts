@@ -1,0 +1,43 @@
+/**
+ * The export thread (export-thread.ts): rebuilds each batch's spans and sends them with the SDK's OTLP exporter,
+ * http/protobuf or http/json as OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL say; the
+ * exporter reads its endpoint, headers and timeout from the same variables as it would on the main thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { ExportResultCode, setGlobalErrorHandler } from '@opentelemetry/core';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { FromExportThread, ToExportThread } from './export-thread.ts';
+import { decodeSpans } from './span-transfer.ts';
+
+if (!parentPort) throw new Error('export-worker runs as the worker thread of ThreadSpanExporter');
+const port = parentPort;
+const send = (message: FromExportThread) => port.postMessage(message);
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+// Logged once by the main thread.
+const report = (kind: string, message: string) => send({ type: 'report', kind, message });
+setGlobalErrorHandler((error) => report('error', messageOf(error)));
+diag.setLogger({ error: (m) => report('error', m), warn: (m) => report('warning', m), info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+
+function exporter() {
+  const protocol = process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || process.env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf';
+  if (protocol === 'http/json') return new OTLPJsonTraceExporter();
+  if (protocol !== 'http/protobuf') report('configuration', `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported; using http/protobuf`);
+  return new OTLPProtoTraceExporter();
+}
+const otlp = exporter();
+
+port.on('message', (message: ToExportThread) => {
+  const done = (error?: unknown) => send({ type: 'done', id: message.id, error: error === undefined ? undefined : messageOf(error) });
+  try {
+    if (message.type === 'export') {
+      otlp.export(decodeSpans(message.batch), (result) => done(result.code === ExportResultCode.SUCCESS ? undefined : (result.error ?? 'export failed')));
+    } else {
+      (message.type === 'flush' ? otlp.forceFlush() : otlp.shutdown()).then(() => done(), done);
+    }
+  } catch (error) {
+    done(error);
+  }
+});
