@@ -1,14 +1,15 @@
 /**
  * A span exporter that hands each batch to a worker thread running the SDK's own OTLP exporter. Serialising
  * spans to protobuf (or JSON) and sending them cost the thread that serves requests about 5 µs per span; handing
- * a batch over (span-transfer.ts, then postMessage's structured clone) about 1.
+ * a batch over (span-transfer.ts, then postMessage's structured clone) 1–2.
  */
 import { Worker } from 'node:worker_threads';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { encodeSpans, type SpanBatch } from './span-transfer.ts';
 
-export type ToExportThread = { id: number } & ({ type: 'export'; batch: SpanBatch } | { type: 'flush' } | { type: 'shutdown' });
+type Request = { type: 'export'; batch: SpanBatch } | { type: 'flush' } | { type: 'shutdown' };
+export type ToExportThread = Request & { id: number };
 export type FromExportThread = { type: 'done'; id: number; error?: string } | { type: 'report'; kind: string; message: string };
 
 /**
@@ -63,7 +64,7 @@ export class ThreadSpanExporter implements SpanExporter {
     }
   }
 
-  #call(message: { type: 'export'; batch: SpanBatch } | { type: 'flush' } | { type: 'shutdown' }): Promise<void> {
+  #call(message: Request): Promise<void> {
     if (this.#stopped) return Promise.reject(this.#stopped);
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
