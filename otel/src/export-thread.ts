@@ -6,11 +6,12 @@
 import { Worker } from 'node:worker_threads';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Report } from './diagnostics.ts';
 import { encodeSpans, type SpanBatch } from './span-transfer.ts';
 
 type Request = { type: 'export'; batch: SpanBatch } | { type: 'flush' } | { type: 'shutdown' };
 export type ToExportThread = Request & { id: number };
-export type FromExportThread = { type: 'done'; id: number; error?: string } | { type: 'report'; kind: string; message: string };
+export type FromExportThread = { type: 'done'; id: number; error?: string } | { type: 'report'; kind: Parameters<Report>[0]; message: string };
 
 /**
  * The worker runs export-worker.js next to this module once built. It gets none of this process's node options:
@@ -31,7 +32,7 @@ export class ThreadSpanExporter implements SpanExporter {
   #stopped: Error | undefined;
 
   /** `report` gets the export thread's warnings (bad settings, failed sends), to log them once. */
-  constructor(report: (kind: string, message: string) => void) {
+  constructor(report: Report) {
     // The worker sees the same environment, so the OTLP exporter there reads the same OTEL_EXPORTER_OTLP_* settings.
     this.#worker = startWorker();
     this.#worker.unref();

@@ -4,22 +4,20 @@
  * exporter reads its endpoint, headers and timeout from the same variables as it would on the main thread.
  */
 import { parentPort } from 'node:worker_threads';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { ExportResultCode, setGlobalErrorHandler } from '@opentelemetry/core';
+import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { messageOf, routeDiagnostics, type Report } from './diagnostics.ts';
 import type { FromExportThread, ToExportThread } from './export-thread.ts';
 import { decodeSpans } from './span-transfer.ts';
 
 if (!parentPort) throw new Error('export-worker runs as the worker thread of ThreadSpanExporter');
 const port = parentPort;
 const send = (message: FromExportThread) => port.postMessage(message);
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 // Logged once by the main thread.
-const report = (kind: string, message: string) => send({ type: 'report', kind, message });
-setGlobalErrorHandler((error) => report('error', messageOf(error)));
-diag.setLogger({ error: (m) => report('error', m), warn: (m) => report('warning', m), info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+const report: Report = (kind, message) => send({ type: 'report', kind, message });
+routeDiagnostics(report);
 
 function exporter() {
   const protocol = process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || process.env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf';

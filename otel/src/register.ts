@@ -18,12 +18,11 @@
  * needed). HTTP server and client spans are made by otel/src/http.ts, called from the kit's HTTP server and the
  * gateway's data source; @apollo/gateway and the kit make the rest of the spans through the API.
  */
-import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
 import { isMainThread } from 'node:worker_threads';
 import otelPackage from '../package.json' with { type: 'json' };
+import { routeDiagnostics } from './diagnostics.ts';
 import { ThreadSpanExporter } from './export-thread.ts';
 import { TELEMETRY_SHUTDOWN } from './shutdown.ts';
 
@@ -62,8 +61,7 @@ function start() {
   if (!isMainThread || env.OTEL_SDK_DISABLED === 'true' || !endpoint()) return;
   const name = serviceName();
   const environment = deploymentEnvironment();
-  setGlobalErrorHandler((error) => reportOnce('error', error instanceof Error ? error.message : String(error)));
-  diag.setLogger({ error: (m) => reportOnce('error', m), warn: (m) => reportOnce('warning', m), info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+  routeDiagnostics(reportOnce);
   const sdk = new NodeSDK({
     serviceName: name,
     // OTEL_RESOURCE_ATTRIBUTES overrides these (service.version=<image tag>, say).
