@@ -2,6 +2,10 @@
  * Spans exported from a worker thread: what crosses to it rebuilds spans that the SDK's own OTLP serialisers
  * turn into the very same bytes, and the exporter sends, reports failures and stops without hanging.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Worker } from 'node:worker_threads';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span } from '@opentelemetry/api';
 import { ExportResultCode, TraceState, type ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -77,7 +81,7 @@ describe('ThreadSpanExporter', () => {
     await receiver.close();
   });
 
-  /** The worker gets a copy of the process's environment when it starts, and its exporter reads the settings there. */
+  /** The exporter copies the environment when it is made; its worker's OTLP exporter reads the settings there. */
   function exporterFor(env: Record<string, string>) {
     const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
     Object.assign(process.env, env);
@@ -135,4 +139,65 @@ describe('ThreadSpanExporter', () => {
     expect(afterShutdown.code).toBe(ExportResultCode.FAILED);
     expect(afterShutdown.error?.message).toMatch(/shut down/);
   });
+
+  it('restarts a worker that dies: the batch it held fails, later ones are sent, and a worker that keeps dying is restarted after a pause', async () => {
+    // An OTLP endpoint that holds requests while `hold` is set, so that a batch is still in the worker when it dies.
+    let hold = false;
+    const held: http.ServerResponse[] = [];
+    const endpoint = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => (hold ? held.push(res) : res.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    // Node announces every worker it starts: the test's handle on the exporter's.
+    const workers: Worker[] = [];
+    const onWorker = (worker: Worker) => workers.push(worker);
+    process.on('worker', onWorker);
+    const { exporter, reports } = exporterFor({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
+    try {
+      const spans = sampleSpans();
+      expect((await exportOnce(exporter, spans)).code).toBe(ExportResultCode.SUCCESS);
+      expect(workers).toHaveLength(1);
+
+      hold = true;
+      const inFlight = exportOnce(exporter, spans);
+      while (held.length === 0) await sleep(10);
+      await workers[0].terminate();
+      const lost = await inFlight;
+      expect(lost.code).toBe(ExportResultCode.FAILED);
+      expect(lost.error?.message).toBe('the export thread stopped (exit code 1)');
+      hold = false;
+      // Restarted at once the first time.
+      expect((await exportOnce(exporter, spans)).code).toBe(ExportResultCode.SUCCESS);
+      expect(workers).toHaveLength(2);
+
+      // Dying again soon after its start: the next one starts after a pause, and exports fail at once until then.
+      await workers[1].terminate();
+      const pausedAt = Date.now();
+      const meanwhile = await exportOnce(exporter, spans);
+      expect(meanwhile.code).toBe(ExportResultCode.FAILED);
+      expect(meanwhile.error?.message).toMatch(/export thread stopped/);
+      let result = meanwhile;
+      while (result.code !== ExportResultCode.SUCCESS && Date.now() - pausedAt < 5_000) {
+        await sleep(50);
+        result = await exportOnce(exporter, spans);
+      }
+      expect(result.code).toBe(ExportResultCode.SUCCESS);
+      expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(900);
+      expect(workers).toHaveLength(3);
+      expect(reports).toEqual(['error: the export thread stopped (exit code 1); restarting it', 'error: the export thread stopped (exit code 1); restarting it in 1 s']);
+    } finally {
+      await exporter.shutdown();
+      process.off('worker', onWorker);
+      for (const res of held) res.destroy();
+      endpoint.close();
+    }
+    // Shut down for good: no worker is started after it.
+    await sleep(100);
+    expect(workers).toHaveLength(3);
+    expect((await exportOnce(exporter, sampleSpans())).error?.message).toMatch(/shut down/);
+  }, 20_000);
 });
