@@ -2,6 +2,11 @@
  * Crossfade's HTTP spans: a SERVER span for each request a service answers (continuing the caller's W3C trace
  * context) and a CLIENT span for each request the gateway sends to a subgraph (carrying the trace context on).
  *
+ * Each request answered also gets its trace context (`requestTrace`), which its response and log lines carry:
+ * the server span's ids when the SDK runs; without an SDK, ids read off the caller's `traceparent` (a new span id
+ * for this hop, the caller's sampled flag) or made up here (flag 00: nothing recorded), carried on to subgraphs
+ * by `traceOutgoing`, so clients and logs have trace ids with tracing off too.
+ *
  * Made here rather than by @opentelemetry/instrumentation-http and -undici: server spans named after their route,
  * no `url.query` (a GET operation's query string holds its variables), no spans for probes, nothing patching
  * node:http or binding each request's event emitters to the context. (Throughput side by side could not tell the
@@ -9,10 +14,53 @@
  * and neither ever throws into a request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, diag, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import {
+  context,
+  defaultTextMapGetter,
+  diag,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Span,
+  type SpanContext,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import { Attr } from './names.ts';
 
 const tracer = trace.getTracer('@crossfade/otel/http');
+
+/** The trace context of each request being answered (see requestTrace). */
+const requestTraces = new WeakMap<IncomingMessage, SpanContext>();
+/** Without an SDK the API's propagator is a no-op: the W3C header is read and written with these instead. */
+const w3c = new W3CTraceContextPropagator();
+const ids = new RandomIdGenerator();
+
+/**
+ * The trace context of a request this service is answering, for its response (`traceresponse`,
+ * `extensions.traceId`) and its log lines; undefined for probes and scrapes, which are never traced.
+ */
+export function requestTrace(req: IncomingMessage): SpanContext | undefined {
+  return requestTraces.get(req);
+}
+
+/** A W3C `traceparent` value; the same form is a `traceresponse` value. */
+export function traceparentOf({ traceId, spanId, traceFlags }: SpanContext): string {
+  return `00-${traceId}-${spanId}-0${(traceFlags & TraceFlags.SAMPLED).toString(16)}`;
+}
+
+/** Ids for a request no span was made for (no SDK): the caller's trace id and sampled flag, or a new trace. */
+function unrecordedContext(req: IncomingMessage): SpanContext {
+  const caller = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter));
+  return caller
+    ? { traceId: caller.traceId, spanId: ids.generateSpanId(), traceFlags: caller.traceFlags & TraceFlags.SAMPLED, isRemote: false }
+    : { traceId: ids.generateTraceId(), spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE, isRemote: false };
+}
 
 /** Probes and scrapes are never traced: they would bury the operations. */
 const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);
@@ -69,6 +117,9 @@ export function traceIncoming(req: IncomingMessage, res: ServerResponse, path: s
       parent,
     );
     active = trace.setSpan(parent, span);
+    // With no SDK running the API's tracer makes no span and has no ids of its own.
+    const own = span.spanContext();
+    requestTraces.set(req, isSpanContextValid(own) ? own : unrecordedContext(req));
   } catch (error) {
     dropped('HTTP server span', error);
     return handle();
@@ -101,8 +152,14 @@ export interface OutgoingRequest {
 /**
  * Runs `send` inside a CLIENT span for one outgoing request, giving it the headers with `traceparent` (and
  * `tracestate`, baggage) added; `send` resolves to the response status. The caller's headers are left as they were.
+ * With no SDK running no span is made and `traceparent` carries `onBehalfOf`, the trace context of the request
+ * being answered (requestTrace), when given.
  */
-export async function traceOutgoing<T extends { status: number }>(request: OutgoingRequest, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+export async function traceOutgoing<T extends { status: number }>(
+  request: OutgoingRequest,
+  send: (headers: Record<string, string>) => Promise<T>,
+  onBehalfOf?: SpanContext,
+): Promise<T> {
   let span: Span | undefined;
   let headers = request.headers;
   try {
@@ -116,10 +173,13 @@ export async function traceOutgoing<T extends { status: number }>(request: Outgo
         [Attr.URL_FULL]: url.origin + url.pathname,
       },
     });
-    const carrier: Record<string, string> = {};
-    propagation.inject(trace.setSpan(context.active(), span), carrier);
-    // Copied only when there is something to add (nothing is, with no SDK started).
-    if (Object.keys(carrier).length > 0) headers = { ...headers, ...carrier };
+    if (isSpanContextValid(span.spanContext())) {
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(context.active(), span), carrier);
+      headers = { ...headers, ...carrier };
+    } else if (onBehalfOf) {
+      headers = { ...headers, traceparent: traceparentOf(onBehalfOf) };
+    }
   } catch (error) {
     dropped('HTTP client span', error);
     span = undefined;

@@ -7,9 +7,9 @@
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, http/json),
  * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, OTEL_SDK_DISABLED, OTEL_RESOURCE_ATTRIBUTES.
  * Without an endpoint the SDK is not started at all, as with OTEL_SDK_DISABLED=true: no exporter (the
- * SDK's own default would send to localhost:4318), no instrumentation, no context propagation, so
- * nothing is slowed (a started SDK costs even when nothing is sampled: AsyncLocalStorage's promise hooks on
- * Node 20; docs/PERFORMANCE.md).
+ * SDK's own default would send to localhost:4318), no instrumentation, no context manager, so nothing is
+ * slowed (a started SDK costs even when nothing is sampled: AsyncLocalStorage's promise hooks on Node 20;
+ * docs/PERFORMANCE.md). Requests still get trace ids then, carried by http.ts without the SDK.
  *
  * Spans are exported in batches (BatchSpanProcessor) by the SDK's OTLP exporter on a worker thread
  * (export-thread.ts), off the thread that serves requests.

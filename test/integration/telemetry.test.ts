@@ -188,7 +188,7 @@ describe('sampling and failing exporters', () => {
     expect(receiver.protobufExports.length).toBeGreaterThan(0);
   }, 60_000);
 
-  it('starts no SDK without an endpoint: nothing sent to the default localhost:4318, no trace context anywhere', async () => {
+  it('starts no SDK without an endpoint: nothing sent to the default localhost:4318, yet the trace ids are answered and logged', async () => {
     // Where the SDK's own default exporter would send; when the port is taken, the other checks still stand.
     const requests: string[] = [];
     const defaultCollector = http.createServer((req, res) => {
@@ -215,11 +215,13 @@ describe('sampling and failing exporters', () => {
     }
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
-    // A started SDK would continue the caller's trace and name it here, and on the access log line.
-    expect(response.headers.get('traceresponse')).toBeNull();
+    // No span is made, but the caller's trace goes on: its id and sampled flag, a span id for the gateway's hop,
+    // on the response and on the access log line.
+    const [, traceId, spanId, flags] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/.exec(response.headers.get('traceresponse') ?? '') ?? [];
+    expect({ traceId, flags }).toEqual({ traceId: '0af7651916cd43dd8448eb211c80319c', flags: '01' });
+    expect(spanId).not.toBe('b7ad6b7169203331');
     const access = stack.gateway.logs.find((line) => line.msg === 'graphql operation');
-    expect(access).toBeDefined();
-    expect(access!.trace_id).toBeUndefined();
+    expect(access).toMatchObject({ trace_id: traceId, span_id: spanId, trace_flags: '01' });
     if (listening) expect(requests).toEqual([]);
   }, 90_000);
 

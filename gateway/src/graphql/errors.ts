@@ -1,5 +1,4 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import { activeTrace } from '@crossfade/kit';
 import type { GraphQLFormattedError } from 'graphql';
 import { limitMessage, OPERATION_LIMIT_EXCEEDED } from './limits.ts';
 
@@ -31,14 +30,12 @@ export interface ErrorPolicy {
 /**
  * Shapes every error a client sees: limit errors get OPERATION_LIMIT_EXCEEDED; in production,
  * internal errors (and subgraph errors unless exposed) keep only a generic message, their code and
- * the subgraph's name; every error carries the trace id of its request.
+ * the subgraph's name. (The HTTP layer adds each error's `extensions.traceId`: kit's handleGraphQL.)
  */
 export function errorFormatter(policy: ErrorPolicy) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const traced = activeTrace();
-    const trace = traced ? { traceId: traced.traceId } : {};
     const limit = limitMessage(unwrapResolverError(error));
-    if (limit) return { message: limit, ...(formatted.locations && { locations: formatted.locations }), extensions: { code: OPERATION_LIMIT_EXCEEDED, ...trace } };
+    if (limit) return { message: limit, ...(formatted.locations && { locations: formatted.locations }), extensions: { code: OPERATION_LIMIT_EXCEEDED } };
 
     const extensions = formatted.extensions ?? {};
     const code = typeof extensions.code === 'string' ? extensions.code : 'INTERNAL_SERVER_ERROR';
@@ -48,13 +45,13 @@ export function errorFormatter(policy: ErrorPolicy) {
       return {
         message: 'Internal server error',
         ...(formatted.path && { path: formatted.path }),
-        extensions: { code: 'INTERNAL_SERVER_ERROR', ...(fromSubgraph && { serviceName: extensions.serviceName }), ...trace },
+        extensions: { code: 'INTERNAL_SERVER_ERROR', ...(fromSubgraph && { serviceName: extensions.serviceName }) },
       };
     }
     if (fromSubgraph && !policy.exposeSubgraphErrors) {
       // A client-safe subgraph error: its message and code, not the subgraph's other extensions.
-      return { ...formatted, extensions: { code, serviceName: extensions.serviceName, ...trace } };
+      return { ...formatted, extensions: { code, serviceName: extensions.serviceName } };
     }
-    return { ...formatted, extensions: { ...extensions, code, ...trace } };
+    return { ...formatted, extensions: { ...extensions, code } };
   };
 }

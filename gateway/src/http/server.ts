@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestTrace } from '@crossfade/otel/http';
 import { bearerToken, createViewerVerifier, handleGraphQL, sendGraphQLError, sendJson, serveHttp, type HttpService, type Logger, type Viewer } from '@crossfade/kit';
 import type { GraphQLError } from 'graphql';
 import type { Dispatcher } from 'undici';
@@ -64,7 +65,7 @@ export async function startPublicServer(config: GatewayConfig, layer: GraphQLLay
     await handleGraphQL(req, res, { server: layer.apollo, bodyLimit: config.bodyLimit, maxBatch: config.limits.maxBatch, context });
   }
 
-  const context = async (req: IncomingMessage): Promise<GatewayContext> => ({ viewer: viewers.get(req) ?? null, headers: req.headers });
+  const context = async (req: IncomingMessage): Promise<GatewayContext> => ({ viewer: viewers.get(req) ?? null, headers: req.headers, trace: requestTrace(req) });
 
   return serveHttp(
     config.port,

@@ -3,7 +3,7 @@ import { traceOutgoing } from '@crossfade/otel/http';
 import { Attr } from '@crossfade/otel/names';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ScalingAdvisor } from '@crossfade/otel/advisor';
-import { trace } from '@opentelemetry/api';
+import { trace, type SpanContext } from '@opentelemetry/api';
 import type { GraphQLError } from 'graphql';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import type { GatewayMetrics } from '../admin/metrics.ts';
@@ -84,7 +84,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       const headers = await this.#headers(context?.headers);
       // Every fetch of an incoming mutation counts as a write: never shared, never retried, and reads after it see it.
       const write = !('incomingRequestContext' in options) || options.incomingRequestContext.operation?.operation !== 'query';
-      const send = () => this.#resilience.execute(write, (signal) => this.#send(body, headers, signal));
+      const send = () => this.#resilience.execute(write, (signal) => this.#send(body, headers, signal, context?.trace));
       const answer = write ? await this.#dedup.write(send) : await this.#dedup.run({ subgraph: name, body, headers }, send);
       const response = this.#parse(answer);
       if (response.errors?.length) outcome = 'graphql_error';
@@ -117,12 +117,17 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     return headers;
   }
 
-  async #send(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<RawAnswer> {
+  /** `onBehalfOf` is the incoming request's trace context: carried on to the subgraph when no SDK runs. */
+  async #send(body: string, headers: Record<string, string>, signal: AbortSignal, onBehalfOf: SpanContext | undefined): Promise<RawAnswer> {
     try {
-      const answer = await traceOutgoing({ method: 'POST', url: this.#url, headers }, async (traced) => {
-        const response = await this.options.dispatcher.request({ origin: this.#origin, path: this.#path, method: 'POST', headers: traced, body, signal });
-        return { status: response.statusCode, text: await response.body.text() };
-      });
+      const answer = await traceOutgoing(
+        { method: 'POST', url: this.#url, headers },
+        async (traced) => {
+          const response = await this.options.dispatcher.request({ origin: this.#origin, path: this.#path, method: 'POST', headers: traced, body, signal });
+          return { status: response.statusCode, text: await response.body.text() };
+        },
+        onBehalfOf,
+      );
       // Not a GraphQL answer: a failure the circuit breaker counts.
       if (answer.status >= 500 && !answer.text.startsWith('{')) this.#parse(answer);
       return answer;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from '@apollo/server';
-import { activeTrace } from './telemetry.ts';
+import { requestTrace, traceparentOf } from '@crossfade/otel/http';
 
 export class HttpError extends Error {
   constructor(
@@ -87,13 +87,38 @@ export function sendJson(res: ServerResponse, status: number, payload: unknown, 
 
 /** A GraphQL-shaped error response for failures before Apollo Server sees the request. */
 export function sendGraphQLError(res: ServerResponse, status: number, message: string, code: string, headers: Record<string, string> = {}): void {
-  const traced = activeTrace();
+  const traced = requestTrace(res.req);
   sendJson(
     res,
     status,
     { errors: [{ message, extensions: { code, ...(traced && { traceId: traced.traceId }) } }] },
-    { ...headers, ...(traced && { traceresponse: traced.traceresponse }) },
+    { ...headers, ...(traced && { traceresponse: traceparentOf(traced) }) },
   );
+}
+
+/**
+ * Puts `extensions.traceId` on every error of a GraphQL response body (one result or a batch), so a client can
+ * find the trace of a failed operation. Bodies without errors are returned as they are, unparsed.
+ */
+export function withTraceId(body: string, traceId: string): string {
+  if (!body.includes('"errors"')) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  let stamped = false;
+  for (const result of Array.isArray(parsed) ? parsed : [parsed]) {
+    const errors = (result as { errors?: unknown } | null)?.errors;
+    if (!Array.isArray(errors)) continue;
+    for (const error of errors) {
+      if (error === null || typeof error !== 'object') continue;
+      error.extensions = { ...error.extensions, traceId };
+      stamped = true;
+    }
+  }
+  return stamped ? `${JSON.stringify(parsed)}${body.endsWith('\n') ? '\n' : ''}` : body;
 }
 
 export interface GraphQLHandlerOptions<C extends BaseContext> {
@@ -124,12 +149,12 @@ export async function handleGraphQL<C extends BaseContext>(req: IncomingMessage,
   });
   const extra = options.responseHeaders?.(req);
   if (extra) for (const [key, value] of Object.entries(extra)) response.headers.set(key, value);
-  const traced = activeTrace();
-  if (traced) response.headers.set('traceresponse', traced.traceresponse);
+  const traced = requestTrace(req);
+  if (traced) response.headers.set('traceresponse', traceparentOf(traced));
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
-    res.end(response.body.string);
+    res.end(traced ? withTraceId(response.body.string, traced.traceId) : response.body.string);
     return;
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);

@@ -2,8 +2,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathOf, sendGraphQLError } from './http.ts';
 import { shutdownTelemetry } from '@crossfade/otel';
-import { traceIncoming } from '@crossfade/otel/http';
-import type { Logger } from './logger.ts';
+import { requestTrace, traceIncoming } from '@crossfade/otel/http';
+import { traceFields, type Logger } from './logger.ts';
 
 export interface HttpService {
   server: http.Server;
@@ -41,7 +41,7 @@ export async function serveHttp(
     const path = pathOf(req);
     void traceIncoming(req, res, path, routes, () =>
       handler(req, res, path).catch((error) => {
-        logger.error({ err: error }, 'request failed');
+        logger.error({ err: error, ...traceFields(requestTrace(req)) }, 'request failed');
         if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
         else res.destroy();
       }),

@@ -1,19 +1,23 @@
-import { trace } from '@opentelemetry/api';
+import { trace, type SpanContext } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
 export type { Logger };
 
-/** Puts the active span's ids on every line logged inside a request. */
-function traceIds() {
-  const span = trace.getActiveSpan();
-  if (!span) return {};
-  const { traceId, spanId, traceFlags } = span.spanContext();
-  return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };
+/**
+ * A request's trace ids as log fields. Lines logged with them carry the request's ids with no SDK running too
+ * (requestTrace); with the SDK, every line logged inside a request gets the active span's (the mixin below).
+ */
+export function traceFields(context: SpanContext | undefined): Record<string, string> {
+  if (!context) return {};
+  const { traceId, spanId, traceFlags } = context;
+  return { trace_id: traceId, span_id: spanId, trace_flags: `0${(traceFlags & 1).toString(16)}` };
 }
+
+const activeTraceFields = () => traceFields(trace.getActiveSpan()?.spanContext());
 
 /** JSON lines on stdout; readable colours only when a person watches a terminal. */
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  const options = { name: service, level, base: { service }, mixin: traceIds };
+  const options = { name: service, level, base: { service }, mixin: activeTraceFields };
   return process.stdout.isTTY ? pino(options, pretty({ colorize: true, ignore: 'pid,hostname,service' })) : pino(options);
 }

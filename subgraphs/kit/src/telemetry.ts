@@ -132,12 +132,3 @@ export function observeBatch<T>(loader: string, size: number, run: () => Promise
     ),
   );
 }
-
-/** W3C `traceresponse` value and the trace id of the active span, for clients to find their trace. */
-export function activeTrace(): { traceId: string; traceresponse: string } | undefined {
-  const span = trace.getActiveSpan();
-  if (!span) return undefined;
-  const { traceId, spanId, traceFlags } = span.spanContext();
-  if (!/[^0]/.test(traceId)) return undefined;
-  return { traceId, traceresponse: `00-${traceId}-${spanId}-0${(traceFlags & 1).toString(16)}` };
-}

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Logger } from '@crossfade/kit';
+import { traceFields, type Logger } from '@crossfade/kit';
 import type { ScalingAdvisor } from '@crossfade/otel/advisor';
 import { boundedLabel, type GatewayMetrics } from '../../admin/metrics.ts';
 import type { GatewayContext } from '../context.ts';
@@ -34,6 +34,7 @@ export function telemetryPlugin(deps: { metrics: GatewayMetrics; logger: Logger;
               outcome,
               errors: errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
               subgraphs: [...new Set(contextValue.operation?.fetches.map((f) => f.subgraph))],
+              ...traceFields(contextValue.trace),
             },
             'graphql operation',
           );
