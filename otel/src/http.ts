@@ -54,11 +54,14 @@ export function traceparentOf({ traceId, spanId, traceFlags }: SpanContext): str
   return `00-${traceId}-${spanId}-0${(traceFlags & TraceFlags.SAMPLED).toString(16)}`;
 }
 
-/** Ids for a request no span was made for (no SDK): the caller's trace id and sampled flag, or a new trace. */
+/**
+ * Ids for a request no span was made for (no SDK): the caller's trace id, sampled flag and `tracestate`, or a new
+ * trace.
+ */
 function unrecordedContext(req: IncomingMessage): SpanContext {
   const caller = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter));
   return caller
-    ? { traceId: caller.traceId, spanId: ids.generateSpanId(), traceFlags: caller.traceFlags & TraceFlags.SAMPLED, isRemote: false }
+    ? { traceId: caller.traceId, spanId: ids.generateSpanId(), traceFlags: caller.traceFlags & TraceFlags.SAMPLED, traceState: caller.traceState, isRemote: false }
     : { traceId: ids.generateTraceId(), spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE, isRemote: false };
 }
 
@@ -152,8 +155,8 @@ export interface OutgoingRequest {
 /**
  * Runs `send` inside a CLIENT span for one outgoing request, giving it the headers with `traceparent` (and
  * `tracestate`, baggage) added; `send` resolves to the response status. The caller's headers are left as they were.
- * With no SDK running no span is made and `traceparent` carries `onBehalfOf`, the trace context of the request
- * being answered (requestTrace), when given.
+ * With no SDK running no span is made and `traceparent` (and `tracestate`) carry `onBehalfOf`, the trace context
+ * of the request being answered (requestTrace), when given.
  */
 export async function traceOutgoing<T extends { status: number }>(
   request: OutgoingRequest,
@@ -178,7 +181,8 @@ export async function traceOutgoing<T extends { status: number }>(
       propagation.inject(trace.setSpan(context.active(), span), carrier);
       headers = { ...headers, ...carrier };
     } else if (onBehalfOf) {
-      headers = { ...headers, traceparent: traceparentOf(onBehalfOf) };
+      const state = onBehalfOf.traceState?.serialize();
+      headers = { ...headers, traceparent: traceparentOf(onBehalfOf), ...(state && { tracestate: state }) };
     }
   } catch (error) {
     dropped('HTTP client span', error);

@@ -22,12 +22,13 @@ function traceresponse(response: GraphQLResponse) {
 describe('trace ids with no OpenTelemetry SDK running', () => {
   let stack: Stack;
   let subgraphPorts: Map<number, string>;
-  /** `traceparent` of every request a subgraph of this stack received, seen through Node's own HTTP server channel. */
-  const received: { subgraph: string; traceparent: string | undefined }[] = [];
+  /** Trace headers of every request a subgraph of this stack received, seen through Node's own HTTP server channel. */
+  const received: { subgraph: string; traceparent: string | undefined; tracestate: string | undefined }[] = [];
   const onRequest = (message: unknown) => {
     const { request, socket } = message as { request: IncomingMessage; socket: Socket };
     const subgraph = subgraphPorts?.get(socket.localPort!);
-    if (subgraph && request.url?.startsWith('/graphql')) received.push({ subgraph, traceparent: request.headers.traceparent as string | undefined });
+    if (subgraph && request.url?.startsWith('/graphql'))
+      received.push({ subgraph, traceparent: request.headers.traceparent as string | undefined, tracestate: request.headers.tracestate as string | undefined });
   };
 
   beforeAll(async () => {
@@ -51,21 +52,31 @@ describe('trace ids with no OpenTelemetry SDK running', () => {
     expect(ids.flags).toBe('00');
     expect(new Set(received.map((r) => r.subgraph))).toEqual(new Set(['users', 'posts', 'media']));
     // The gateway's hop is the parent of each subgraph request.
-    for (const { traceparent } of received) expect(traceparent).toBe(`00-${ids.traceId}-${ids.spanId}-00`);
+    for (const { traceparent, tracestate } of received) {
+      expect(traceparent).toBe(`00-${ids.traceId}-${ids.spanId}-00`);
+      expect(tracestate).toBeUndefined();
+    }
 
     const second = traceresponse(await stack.query(HOME_FEED, { first: 3 }));
     expect(second.traceId).not.toBe(ids.traceId);
     expect(second.spanId).not.toBe(ids.spanId);
   });
 
-  it("continues a client's traceparent: its trace id and sampled flag, a span id of the gateway's own", async () => {
-    const response = await stack.query(HOME_FEED, { first: 3 }, { headers: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` } });
+  it("continues a client's traceparent: its trace id, sampled flag and tracestate, a span id of the gateway's own", async () => {
+    const response = await stack.query(
+      HOME_FEED,
+      { first: 3 },
+      { headers: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`, tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7' } },
+    );
     expect(response.status).toBe(200);
     const ids = traceresponse(response);
     expect(ids).toMatchObject({ traceId: CALLER_TRACE, flags: '01' });
     expect(ids.spanId).not.toBe(CALLER_SPAN);
     expect(received.length).toBeGreaterThanOrEqual(3);
-    for (const { traceparent } of received) expect(traceparent).toBe(`00-${CALLER_TRACE}-${ids.spanId}-01`);
+    for (const { traceparent, tracestate } of received) {
+      expect(traceparent).toBe(`00-${CALLER_TRACE}-${ids.spanId}-01`);
+      expect(tracestate).toBe('congo=t61rcWkgMzE,rojo=00f067aa0ba902b7');
+    }
   });
 
   it('ignores a malformed traceparent and starts a trace of its own', async () => {
