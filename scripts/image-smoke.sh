@@ -76,6 +76,7 @@ on_exit() {
   [ -n "${data_dir:-}" ] && rm -rf "$data_dir"
   [ -n "${receiver_pid:-}" ] && kill "$receiver_pid" 2>/dev/null
   [ -n "${spans_file:-}" ] && rm -f "$spans_file"
+  [ -n "${headers_file:-}" ] && rm -f "$headers_file"
   if [ $status -eq 0 ]; then log "passed in $((SECONDS - started)) s"; else log "failed after $((SECONDS - started)) s"; fi
 }
 
@@ -253,9 +254,9 @@ main() {
   for service in "${SERVICES[@]}"; do wait_for "$service" "http://127.0.0.1:${PORTS[$service]}/ready" 60; done
   log "/ready answers on all four"
 
-  local body headers trace_id
-  headers=$(mktemp)
-  body=$(curl -fsS --max-time 20 -D "$headers" "http://127.0.0.1:${PORTS[gateway]}/graphql" -H 'content-type: application/json' \
+  local body trace_id
+  headers_file=$(mktemp "${TMPDIR:-/tmp}/crossfade-smoke-headers.XXXXXX")
+  body=$(curl -fsS --max-time 20 -D "$headers_file" "http://127.0.0.1:${PORTS[gateway]}/graphql" -H 'content-type: application/json' \
     -d "$(node -e 'process.stdout.write(JSON.stringify({ query: process.argv[1] }))' "$HOME_FEED")") || fail "the HomeFeed query failed"
   node -e '
     const result = JSON.parse(process.argv[1]);
@@ -271,8 +272,7 @@ main() {
     if (problems.length) { console.error(problems.join("\n")); process.exit(1); }
     console.error(`HomeFeed: ${edges.length} posts, e.g. @${edges[0].node.author.handle}: ${JSON.stringify(edges[0].node.replies.edges[0].node.body)}`);
   ' "$body" || fail "unexpected HomeFeed answer: ${body:0:600}"
-  trace_id=$(sed -n 's/^traceresponse: 00-\([0-9a-f]\{32\}\)-.*/\1/ip' "$headers")
-  rm -f "$headers"
+  trace_id=$(sed -n 's/^traceresponse: 00-\([0-9a-f]\{32\}\)-.*/\1/ip' "$headers_file")
   [ -n "$trace_id" ] || fail "the HomeFeed answer has no traceresponse header"
 
   local metrics
