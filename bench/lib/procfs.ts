@@ -25,10 +25,11 @@ interface Stat {
   ticks: number;
 }
 
-function readStat(pid: number): Stat | undefined {
+/** `/proc/<pid>/stat`, or a thread's `/proc/<pid>/task/<tid>/stat` (`of` = "<pid>/task/<tid>"). */
+function readStat(of: number | string): Stat | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = fs.readFileSync(`/proc/${of}/stat`, 'utf8');
   } catch {
     return undefined;
   }
@@ -76,6 +77,15 @@ export function cpuMs(root: number): number | undefined {
     total += stat.ticks;
   }
   return found ? (total * 1000) / ticksPerSecond() : undefined;
+}
+
+/**
+ * User + system CPU milliseconds used so far by a process's main thread alone: the one running JavaScript,
+ * without its worker threads, V8's garbage-collection and compiler threads or libuv's pool.
+ */
+export function mainThreadCpuMs(pid: number): number | undefined {
+  const stat = readStat(`${pid}/task/${pid}`);
+  return stat && (stat.ticks * 1000) / ticksPerSecond();
 }
 
 function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
