@@ -49,9 +49,14 @@ export function requestTrace(req: IncomingMessage): SpanContext | undefined {
   return requestTraces.get(req);
 }
 
+/** The trace flags as W3C writes them: two hex digits, only the sampled bit kept ("00" or "01"). */
+export function traceFlagsHex({ traceFlags }: SpanContext): string {
+  return `0${(traceFlags & TraceFlags.SAMPLED).toString(16)}`;
+}
+
 /** A W3C `traceparent` value; the same form is a `traceresponse` value. */
-export function traceparentOf({ traceId, spanId, traceFlags }: SpanContext): string {
-  return `00-${traceId}-${spanId}-0${(traceFlags & TraceFlags.SAMPLED).toString(16)}`;
+export function traceparentOf(context: SpanContext): string {
+  return `00-${context.traceId}-${context.spanId}-${traceFlagsHex(context)}`;
 }
 
 /**

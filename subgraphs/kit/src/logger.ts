@@ -1,3 +1,4 @@
+import { traceFlagsHex } from '@crossfade/otel/http';
 import { trace, type SpanContext } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
@@ -10,8 +11,7 @@ export type { Logger };
  */
 export function traceFields(context: SpanContext | undefined): Record<string, string> {
   if (!context) return {};
-  const { traceId, spanId, traceFlags } = context;
-  return { trace_id: traceId, span_id: spanId, trace_flags: `0${(traceFlags & 1).toString(16)}` };
+  return { trace_id: context.traceId, span_id: context.spanId, trace_flags: traceFlagsHex(context) };
 }
 
 const activeTraceFields = () => traceFields(trace.getActiveSpan()?.spanContext());
