@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fs from 'node:fs';
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { untraced } from '@crossfade/otel';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -75,8 +75,10 @@ export async function startSubgraphServer<C extends BaseContext>(options: Subgra
       includeStacktraceInErrorResponses: false,
       formatError: maskInternal(secrets.production),
       stopOnTerminationSignals: false,
-      // Inline traces (ftv1) are for Apollo usage reporting, which Crossfade does not use.
-      plugins: [ApolloServerPluginInlineTraceDisabled()],
+      // Inline traces (ftv1) are for Apollo usage reporting, which Crossfade does not use. No schema declares
+      // @cacheControl and no resolver sets a cache hint: the cache-control plugin would only wrap every field
+      // resolver (one more promise per async field) to compute a policy nothing reads.
+      plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
       logger,
     });
     await server.start();
