@@ -5,8 +5,8 @@
  * (OTEL_SDK_DISABLED=true everywhere), tracing every request (100% sampling), and tracing one operation
  * in ten (parentbased_traceidratio 0.1, the production setting docs/observability.md recommends), the
  * last two exporting OTLP (http/protobuf) to a local receiver — each loaded in turn with HomeFeed from
- * autocannon, alternating for several rounds after a first warm-up of every stack. Writes the medians
- * into docs/PERFORMANCE.md.
+ * autocannon after a first warm-up of every stack, for several rounds, each starting with the next stack.
+ * Writes the medians into docs/PERFORMANCE.md.
  *
  * --profile: off and 100% only, one round with every service under node --cpu-prof; prints each
  * service's CPU per gateway response by category (OpenTelemetry broken down by package), side by side,
@@ -285,7 +285,9 @@ try {
   for (const name of names) await run(name, gateways[name], 10);
   const runs: Run[] = [];
   for (let round = 1; round <= rounds; round++) {
-    for (const stack of names) {
+    // Each round starts one stack further on, so none is always measured right after the same other one (the
+    // traced stack's last spans are still being exported while the next stack warms up).
+    for (const stack of names.map((_, i) => names[(i + round - 1) % names.length])) {
       await run(stack, gateways[stack], 3);
       const result = await run(stack, gateways[stack], duration);
       log(
@@ -327,7 +329,7 @@ try {
     const row = (label: string, f: ReturnType<typeof figure>) =>
       `| ${label} | ${f.rps.toFixed(0)} | ${f.p99} | ${f.cpu.toFixed(2)} | ${f.mainCpu.toFixed(2)} | ${f.stackCpu.toFixed(2)} | ${f.failures} | ${f.perRound} |`;
     const lines = [
-      `Command: \`npm run bench:tracing\` — HomeFeed, ${connections} connections; each stack warmed for 10 s, then ${rounds} rounds alternating the three stacks, each run 3 s warm-up + ${duration} s measured; medians.`,
+      `Command: \`npm run bench:tracing\` — HomeFeed, ${connections} connections; each stack warmed for 10 s, then ${rounds} rounds of the three stacks in turn (each round starting with the next one), each run 3 s warm-up + ${duration} s measured; medians.`,
       '',
       ...machineDescription(repoRoot),
       '',
