@@ -107,6 +107,8 @@ const children: Child[] = [];
 /** Aborted when the stack starts shutting down, which ends any wait for readiness. */
 const startup = new AbortController();
 let stopping = false;
+/** Set once all four services answered /ready. */
+let stackReady = false;
 
 const isRunning = (child: Child) => child.exit === undefined;
 
@@ -114,6 +116,8 @@ function describeExit(child: Child): string {
   const { code, signal } = child.exit ?? { code: null, signal: null };
   return signal ? `${child.service.name} was killed by ${signal}` : `${child.service.name} exited with code ${code}`;
 }
+
+const describeStart = ({ service, process }: Child) => `${service.name} on :${service.port} (pid ${process.pid})`;
 
 function start(service: Service, env: NodeJS.ProcessEnv): Child {
   // Telemetry is loaded before anything else; OTEL_SERVICE_NAME names the service in traces.
@@ -140,6 +144,12 @@ function start(service: Service, env: NodeJS.ProcessEnv): Child {
   });
   child.closed = Promise.all([exited, output]).then(() => {
     if (stopping) return;
+    // Once the stack is up, a subgraph that stops leaves the gateway serving the rest of the graph, as it would
+    // in production; before that, or when the gateway itself stops, there is nothing to serve.
+    if (stackReady && service.name !== 'gateway') {
+      logError(`${describeExit(child)}; the gateway answers SUBGRAPH_UNAVAILABLE for its fields (Ctrl-C, then npm start, to start it again)`);
+      return;
+    }
     logError(`${describeExit(child)}; stopping the others`);
     void shutdown(1);
   });
@@ -251,13 +261,13 @@ async function main(): Promise<void> {
   const { PORT: _ignored, ...inherited } = process.env;
   const env: NodeJS.ProcessEnv = { APOLLO_TELEMETRY_DISABLED: '1', ...inherited };
 
-  log(`starting ${subgraphs.map((s) => `${s.name} on :${s.port}`).join(', ')}`);
-  for (const subgraph of subgraphs) start(subgraph, env);
+  const started = subgraphs.map((subgraph) => start(subgraph, env));
+  log(`starting ${started.map(describeStart).join(', ')}`);
   if (!(await waitReady(subgraphs))) return;
 
-  log(`starting gateway on :${gateway.port}`);
-  start(gateway, { ...env, ...routingOverrides(subgraphs) });
+  log(`starting ${describeStart(start(gateway, { ...env, ...routingOverrides(subgraphs) }))}`);
   if (!(await waitReady([gateway]))) return;
+  stackReady = true;
 
   log(`Crossfade is ready: open ${localUrl(gateway, '/graphql')}`);
   log(`metrics and scaling advice: http://localhost:${adminPort}/metrics, http://localhost:${adminPort}/admin`);

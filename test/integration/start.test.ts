@@ -89,7 +89,49 @@ async function portsStillOpen(ports: number[], ms: number): Promise<number[]> {
   }
 }
 
+/** The pid the start script gave for `name` ("posts on :4002 (pid 123)"). */
+function pidOf(stack: NpmStart, name: string): number {
+  const match = stack.output.join('\n').match(new RegExp(`${name} on :\\d+ \\(pid (\\d+)\\)`));
+  if (!match) throw new Error(`no pid for ${name} in:\n${stack.output.join('\n')}`);
+  return Number(match[1]);
+}
+
+async function waitForOutput(stack: NpmStart, pattern: RegExp, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(stack.output.join('\n'))) {
+    if (Date.now() > deadline) throw new Error(`no ${pattern} in:\n${stack.output.join('\n')}`);
+    await sleep(100);
+  }
+}
+
+async function graphql(stack: NpmStart, query: string) {
+  const response = await fetch(`http://127.0.0.1:${stack.ports[PORT_VARIABLES.indexOf('GATEWAY_PORT')]}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  return (await response.json()) as { data?: Record<string, unknown> | null; errors?: { extensions?: Record<string, unknown> }[] };
+}
+
 describe('npm start', () => {
+  it('keeps the gateway serving the rest of the graph when a subgraph stops, and stops everything when the gateway does', async () => {
+    const stack = await npmStart();
+    process.kill(pidOf(stack, 'posts'), 'SIGKILL');
+    await waitForOutput(stack, /posts was killed by SIGKILL; the gateway answers SUBGRAPH_UNAVAILABLE/);
+
+    const posts = await graphql(stack, '{ recentPosts(first: 1) { edges { node { id } } } }');
+    expect(posts.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'posts' });
+    expect(await graphql(stack, '{ user(handle: "alice") { handle } }')).toEqual({ data: { user: { handle: 'alice' } } });
+    const [users, postsPort, media, gateway, admin] = stack.ports;
+    expect(await portsStillOpen([postsPort], 0)).toEqual([]);
+    expect(await Promise.all([users, media, gateway, admin].map(listening))).toEqual([true, true, true, true]);
+
+    process.kill(pidOf(stack, 'gateway'), 'SIGKILL');
+    expect(await stack.exited).toBe(1);
+    expect(await portsStillOpen(stack.ports, 15_000)).toEqual([]);
+    expect(stack.output.join('\n')).toMatch(/gateway was killed by SIGKILL; stopping the others/);
+  });
+
   it('stops all four services when only npm is sent SIGTERM (a process manager, `timeout npm start`)', async () => {
     const stack = await npmStart();
     process.kill(stack.npm.pid!, 'SIGTERM');
