@@ -117,7 +117,7 @@ function describeExit(child: Child): string {
   return signal ? `${child.service.name} was killed by ${signal}` : `${child.service.name} exited with code ${code}`;
 }
 
-const describeStart = ({ service, process }: Child) => `${service.name} on :${service.port} (pid ${process.pid})`;
+const describeStart = ({ service, process: handle }: Child) => `${service.name} on :${service.port} (pid ${handle.pid})`;
 
 function start(service: Service, env: NodeJS.ProcessEnv): Child {
   // Telemetry is loaded before anything else; OTEL_SERVICE_NAME names the service in traces.
