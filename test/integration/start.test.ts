@@ -6,9 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { repoRoot } from '../../scripts/lib/paths.ts';
 import { SUBGRAPH_NAMES, sqliteTemplate } from '../support/databases.ts';
+import { postJson } from '../support/stack.ts';
 
 const PORT_VARIABLES = ['USERS_PORT', 'POSTS_PORT', 'MEDIA_PORT', 'GATEWAY_PORT', 'ADMIN_PORT'];
 
@@ -96,33 +97,17 @@ function pidOf(stack: NpmStart, name: string): number {
   return Number(match[1]);
 }
 
-async function waitForOutput(stack: NpmStart, pattern: RegExp, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pattern.test(stack.output.join('\n'))) {
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in:\n${stack.output.join('\n')}`);
-    await sleep(100);
-  }
-}
-
-async function graphql(stack: NpmStart, query: string) {
-  const response = await fetch(`http://127.0.0.1:${stack.ports[PORT_VARIABLES.indexOf('GATEWAY_PORT')]}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  });
-  return (await response.json()) as { data?: Record<string, unknown> | null; errors?: { extensions?: Record<string, unknown> }[] };
-}
-
 describe('npm start', () => {
   it('keeps the gateway serving the rest of the graph when a subgraph stops, and stops everything when the gateway does', async () => {
     const stack = await npmStart();
     process.kill(pidOf(stack, 'posts'), 'SIGKILL');
-    await waitForOutput(stack, /posts was killed by SIGKILL; the gateway answers SUBGRAPH_UNAVAILABLE/);
+    await vi.waitFor(() => expect(stack.output.join('\n')).toMatch(/posts was killed by SIGKILL; the gateway answers SUBGRAPH_UNAVAILABLE/), { timeout: 10_000, interval: 100 });
 
-    const posts = await graphql(stack, '{ recentPosts(first: 1) { edges { node { id } } } }');
-    expect(posts.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'posts' });
-    expect(await graphql(stack, '{ user(handle: "alice") { handle } }')).toEqual({ data: { user: { handle: 'alice' } } });
     const [users, postsPort, media, gateway, admin] = stack.ports;
+    const url = `http://127.0.0.1:${gateway}/graphql`;
+    const posts = await postJson(url, { query: '{ recentPosts(first: 1) { edges { node { id } } } }' });
+    expect(posts.body.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'posts' });
+    expect((await postJson(url, { query: '{ user(handle: "alice") { handle } }' })).body).toEqual({ data: { user: { handle: 'alice' } } });
     expect(await portsStillOpen([postsPort], 0)).toEqual([]);
     expect(await Promise.all([users, media, gateway, admin].map(listening))).toEqual([true, true, true, true]);
 
