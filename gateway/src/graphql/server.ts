@@ -1,6 +1,6 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger, ServiceTokenSigner } from '@crossfade/kit';
 import type { ScalingAdvisor } from '@crossfade/otel/advisor';
@@ -103,6 +103,10 @@ export async function createGraphQLLayer(
       operationResolutionPlugin,
       ...(manifest ? [safelistPlugin(manifest)] : []),
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      // Installed by default, and inert here: the gateway resolves no fields itself, so no cache hints or
+      // field traces reach them; each would still add its hooks, and their promises, to every request.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
     ],
   });
   await apollo.start();

@@ -81,7 +81,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     try {
       const query = request.query!;
       const body = JSON.stringify({ query, variables: request.variables, operationName: request.operationName });
-      const headers = await this.#headers(context?.headers);
+      const headers = this.#headers(this.options.signer.current() ?? (await this.options.signer.token()), context?.headers);
       // Every fetch of an incoming mutation counts as a write: never shared, never retried, and reads after it see it.
       const write = !('incomingRequestContext' in options) || options.incomingRequestContext.operation?.operation !== 'query';
       const send = () => this.#resilience.execute(write, (signal) => this.#send(body, headers, signal, context?.trace));
@@ -102,12 +102,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     }
   }
 
-  async #headers(incoming: GatewayContext['headers'] | undefined): Promise<Record<string, string>> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      [SERVICE_TOKEN_HEADER]: await this.options.signer.token(),
-    };
+  #headers(token: string, incoming: GatewayContext['headers'] | undefined): Record<string, string> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', [SERVICE_TOKEN_HEADER]: token };
     if (incoming) {
       for (const header of this.options.forwardHeaders) {
         const value = incoming[header];

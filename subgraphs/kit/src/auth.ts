@@ -77,8 +77,14 @@ export class ServiceTokenSigner {
   #pending: Promise<string> | undefined;
   constructor(private readonly secret: string) {}
 
+  /** The cached token while it is fresh: no promise on the path of every subgraph request. */
+  current(): string | undefined {
+    return this.#token && Date.now() < this.#renewAt ? this.#token : undefined;
+  }
+
   async token(): Promise<string> {
-    if (this.#token && Date.now() < this.#renewAt) return this.#token;
+    const current = this.current();
+    if (current) return current;
     this.#pending ??= new SignJWT({})
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(SERVICE_SUBJECT)

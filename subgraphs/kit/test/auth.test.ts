@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SignJWT } from 'jose';
 import type { GraphQLError } from 'graphql';
 import { bearerToken, ServiceTokenSigner, ServiceTokenVerifier, signViewerToken, verifyViewerToken } from '../src/auth.ts';
@@ -53,5 +53,26 @@ describe('service tokens', () => {
     const [a, b] = await Promise.all([signer.token(), signer.token()]);
     expect(a).toBe(b);
     expect(await signer.token()).toBe(a);
+  });
+
+  describe('without a promise while fresh', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('hands out the cached token synchronously, and none once it is due for renewal', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const signer = new ServiceTokenSigner(SECRET);
+      expect(signer.current()).toBeUndefined();
+      const first = await signer.token();
+      expect(signer.current()).toBe(first);
+      vi.setSystemTime(Date.now() + 29_000);
+      expect(signer.current()).toBe(first);
+      // Half of the 60 s lifetime: renewed, so a subgraph never sees a token about to expire.
+      vi.setSystemTime(Date.now() + 2_000);
+      expect(signer.current()).toBeUndefined();
+      const second = await signer.token();
+      expect(second).not.toBe(first);
+      expect(signer.current()).toBe(second);
+      expect(await new ServiceTokenVerifier(SECRET).verify(second)).toBe(true);
+    });
   });
 });
