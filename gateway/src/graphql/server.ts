@@ -103,8 +103,9 @@ export async function createGraphQLLayer(
       operationResolutionPlugin,
       ...(manifest ? [safelistPlugin(manifest)] : []),
       config.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
-      // Installed by default, and inert here: the gateway resolves no fields itself, so no cache hints or
-      // field traces reach them; each would still add its hooks, and their promises, to every request.
+      // Installed by default, and inert here: the gateway resolves no fields itself and its data source passes
+      // no subgraph cache hints on, so neither has anything to do; each would still add its hooks, and their
+      // promises, to every request.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
     ],
